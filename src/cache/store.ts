@@ -1,0 +1,17 @@
+// One interface for every cache backend (file now; the OS keychain later). Entries are opaque
+// strings addressed by name; callers decide the format.
+
+export interface TokenStore {
+  /** Human-readable location for messages and -v logs. */
+  readonly location: string;
+  /** Where lock files live: every backend locks through the filesystem (cache/lock.ts). */
+  readonly lockDir: string;
+  /** The entry, or null when there is none. */
+  read(name: string): Promise<string | null>;
+  /** Replaces the entry atomically: a reader sees the old or the new content, never a mix. */
+  write(name: string, content: string): Promise<void>;
+  /** Moves an unreadable entry out of the way (kept for inspection) so it can be rebuilt. */
+  setAside(name: string): Promise<string | undefined>;
+  /** Removes every entry. */
+  clear(): Promise<void>;
+}

@@ -1,0 +1,77 @@
+// Access tokens of every mode, cached until shortly before expiry (decisions 2 and 3). Reading
+// one needs only fs, crypto and JSON, so a cached get-token never loads MSAL.
+import { createHash } from "node:crypto";
+import type { TokenStore } from "./store.js";
+
+/** A token with less than this left is not served; kubectl would otherwise hold a dying token. */
+export const MIN_REMAINING_MS = 5 * 60_000;
+
+export interface CachedToken {
+  readonly token: string;
+  /** Milliseconds since the epoch. */
+  readonly expiresOn: number;
+}
+
+/**
+ * Everything that identifies a token. Two service principals, tenants, clouds or audiences never
+ * share an entry; the credential (secret, certificate path, user) is part of the key too, so a
+ * changed or wrong secret is sent to the identity provider instead of being answered from cache.
+ */
+export interface TokenIdentity {
+  readonly mode: string;
+  readonly authority: string;
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly scope: string;
+  readonly credential: readonly string[];
+}
+
+/** The entry name: a hash, so no secret and no user name ever appears in a file name. */
+export function tokenEntryName(identity: TokenIdentity): string {
+  const digest = createHash("sha256").update(JSON.stringify(["kubelogin-token-v1", identity])).digest("hex");
+  return `token-${digest.slice(0, 40)}.json`;
+}
+
+export function isFresh(token: CachedToken, now: number): boolean {
+  return token.expiresOn - now > MIN_REMAINING_MS;
+}
+
+export type CacheRead = { kind: "hit"; token: CachedToken } | { kind: "miss" } | { kind: "corrupt" };
+
+export function parseTokenEntry(content: string | null): CacheRead {
+  if (content === null) return { kind: "miss" };
+  try {
+    const entry = JSON.parse(content) as { accessToken?: unknown; expiresOn?: unknown };
+    if (typeof entry.accessToken === "string" && entry.accessToken !== "" && typeof entry.expiresOn === "number") {
+      return { kind: "hit", token: { token: entry.accessToken, expiresOn: entry.expiresOn * 1000 } };
+    }
+  } catch {
+    // Falls through to "corrupt".
+  }
+  return { kind: "corrupt" };
+}
+
+export function formatTokenEntry(identity: TokenIdentity, token: CachedToken): string {
+  // The descriptive fields help a person reading the cache dir; only the hash is used for lookup.
+  return JSON.stringify({
+    accessToken: token.token,
+    expiresOn: Math.floor(token.expiresOn / 1000),
+    mode: identity.mode,
+    authority: identity.authority,
+    tenantId: identity.tenantId,
+    clientId: identity.clientId,
+    scope: identity.scope,
+  });
+}
+
+/** Reads an entry; a corrupt one is set aside (and reported) so it is rebuilt, never fatal. */
+export async function readCachedToken(
+  store: TokenStore,
+  name: string,
+  onCorrupt: (setAsidePath: string | undefined) => void,
+): Promise<CachedToken | undefined> {
+  const read = parseTokenEntry(await store.read(name));
+  if (read.kind === "hit") return read.token;
+  if (read.kind === "corrupt") onCorrupt(await store.setAside(name));
+  return undefined;
+}

@@ -1,0 +1,21 @@
+import type { Logger } from "../log.js";
+import type { OptionSpec } from "../options/table.js";
+import type { Runtime } from "../runtime.js";
+
+export interface CommandContext {
+  readonly rt: Runtime;
+  readonly log: Logger;
+}
+
+/** One subcommand. run.ts loads it lazily; yargs-app.ts renders its help from the same data. */
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly hidden?: boolean;
+  /** Printed to stderr before running, like cobra's `Command "x" is deprecated, …`. */
+  readonly deprecated?: string;
+  /** Flags in declaration order (help lists them sorted, as cobra does). */
+  readonly options: readonly OptionSpec[];
+  /** `args` are everything after the command name; throws KubeloginError on failure. */
+  run(args: readonly string[], ctx: CommandContext): Promise<void>;
+}

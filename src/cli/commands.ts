@@ -1,0 +1,9 @@
+import type { Command } from "./command.js";
+
+/** Lazy, so a cached get-token loads neither convert-kubeconfig's YAML code nor yargs. */
+export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  "get-token": () => import("./get-token.js").then((m) => m.getTokenCommand),
+  "convert-kubeconfig": () => import("./convert-kubeconfig.js").then((m) => m.convertKubeconfigCommand),
+  "remove-cache-dir": () => import("./remove-cache-dir.js").then((m) => m.removeCacheDirCommand),
+  "remove-tokens": () => import("./remove-cache-dir.js").then((m) => m.removeTokensCommand),
+};

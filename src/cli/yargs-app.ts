@@ -1,0 +1,77 @@
+// Help, --version and the command tree, rendered by yargs from the same Command data run.ts
+// dispatches on. Loaded only when one of those is asked for.
+import { readFile } from "node:fs/promises";
+import yargs, { type Argv } from "yargs";
+import { formatGoDuration } from "../options/duration.js";
+import { DEFAULT_TIMEOUT_MS, GLOBAL_OPTIONS, type OptionSpec } from "../options/table.js";
+import type { Runtime } from "../runtime.js";
+import type { Command } from "./command.js";
+import { COMMANDS } from "./commands.js";
+import type { GlobalScan } from "./run.js";
+
+const ROOT_SUMMARY = "login to azure active directory and populate kubeconfig with AAD tokens";
+
+export async function renderHelp(argv: readonly string[], scan: GlobalScan, rt: Runtime): Promise<number> {
+  if (scan.version && (scan.command === undefined || !(scan.command in COMMANDS))) {
+    rt.stdout.write(await versionText(rt));
+    return 0;
+  }
+  const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
+  const parser = buildParser(commands);
+  const target = scan.command === "help" ? argv.slice(scan.commandIndex + 1).filter((a) => !a.startsWith("-"))[0] : scan.command;
+  const request = target && target in COMMANDS ? [target, "--help"] : ["--help"];
+  const output = await new Promise<string>((resolve, reject) => {
+    void parser.parse(request, {}, (err, _args, text) => (err ? reject(err) : resolve(text)));
+  });
+  rt.stdout.write(`${output}\n`);
+  return 0;
+}
+
+function buildParser(commands: readonly Command[]): Argv {
+  let parser = yargs()
+    .scriptName("kubelogin")
+    .usage(`${ROOT_SUMMARY}\n\nUsage: kubelogin [command]`)
+    .version(false)
+    .help("help")
+    .alias("help", "h")
+    .wrap(120)
+    .exitProcess(false);
+  parser = declare(parser, GLOBAL_OPTIONS);
+  parser = parser.option("version", { type: "boolean", describe: "version for kubelogin" });
+  for (const command of commands) {
+    parser = parser.command({
+      command: command.name,
+      describe: command.hidden ? false : command.summary,
+      builder: (sub: Argv) => declare(sub.usage(`${command.summary}\n\nUsage: kubelogin ${command.name} [flags]`), command.options),
+      handler: () => undefined,
+    });
+  }
+  return parser;
+}
+
+/** Flags sorted by name, as cobra lists them, with pflag-style defaults in the text. */
+function declare(parser: Argv, options: readonly OptionSpec[]): Argv {
+  const visible = options.filter((o) => !o.deprecated);
+  for (const option of [...visible].sort((a, b) => a.flag.localeCompare(b.flag))) {
+    const name = option.flag.slice(2);
+    const suffix = option.type === "duration" ? ` (default ${formatGoDuration(DEFAULT_TIMEOUT_MS)})` : "";
+    parser = parser.option(name, {
+      type: option.type === "bool" ? "boolean" : "string",
+      describe: `${option.help}${suffix}`,
+      ...(option.short ? { alias: option.short.slice(1) } : {}),
+    });
+  }
+  return parser;
+}
+
+async function versionText(rt: Runtime): Promise<string> {
+  const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  // Upstream's five-line layout (compat spec §0.1), with this runtime's values.
+  return [
+    "kubelogin version ",
+    `git hash: v${pkg.version}`,
+    `Runtime version: ${rt.build.runtimeVersion}`,
+    "Build time: unknown",
+    `Platform: ${rt.build.platform}`,
+  ].join("\n") + "\n";
+}

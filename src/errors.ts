@@ -1,0 +1,113 @@
+// Every failure a user can act on is a KubeloginError: the message keeps upstream's text (scripts
+// match on it), the hint says what to do. cli/run.ts is the only place that prints them.
+
+export interface ErrorDetails {
+  hint?: string | undefined;
+  cause?: unknown;
+  exitCode?: number;
+}
+
+export class KubeloginError extends Error {
+  readonly hint: string | undefined;
+  readonly exitCode: number;
+
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = new.target.name;
+    this.hint = details.hint;
+    this.exitCode = details.exitCode ?? 1;
+  }
+
+  /** The same error, same class and hint, with upstream's breadcrumb prefix ("failed to get token: …"). */
+  wrap(prefix: string): this {
+    const wrapped = Object.create(Object.getPrototypeOf(this) as object) as this;
+    Object.assign(wrapped, this);
+    Object.defineProperty(wrapped, "message", { value: `${prefix}: ${this.message}`, writable: true, configurable: true });
+    Object.defineProperty(wrapped, "cause", { value: this, writable: true, configurable: true });
+    return wrapped;
+  }
+}
+
+/** Command-line syntax: unknown flag or command, bad flag value. */
+export class UsageError extends KubeloginError {}
+
+/** An option value that upstream's Validate() rejects. */
+export class ValidationError extends KubeloginError {}
+
+/** A value the chosen mode needs and nobody supplied; the hint names the flag and its env vars. */
+export class MissingOptionError extends KubeloginError {
+  constructor(
+    message: string,
+    readonly flag: string,
+    readonly envNames: readonly string[] = [],
+  ) {
+    super(message, { hint: envNames.length > 0 ? `pass ${flag} or set ${envNames.join(" or ")}` : `pass ${flag}` });
+  }
+}
+
+/** KUBERNETES_EXEC_INFO that kubelogin cannot answer. */
+export class ExecInfoError extends KubeloginError {}
+
+/** A client certificate file that cannot be used. */
+export class CertificateError extends KubeloginError {}
+
+/** The identity provider refused the request (AADSTS code kept in the message). */
+export class AuthenticationError extends KubeloginError {}
+
+/** The identity provider could not be reached at all. */
+export class NetworkError extends KubeloginError {}
+
+export class TimeoutError extends KubeloginError {}
+
+export class NotImplementedError extends KubeloginError {}
+
+export class CacheLockTimeoutError extends KubeloginError {
+  constructor(readonly lockPath: string, waitedMs: number) {
+    super(`timed out after ${Math.round(waitedMs / 1000)}s waiting for the cache lock ${lockPath}`, {
+      hint: `another kubelogin is holding it; if none is running, delete ${lockPath}`,
+    });
+  }
+}
+
+/** A kubeconfig that cannot be read, parsed or converted. */
+export class KubeconfigError extends KubeloginError {}
+
+const REDACTED = "[REDACTED]";
+const MIN_SECRET_LENGTH = 4;
+
+/** Replaces every occurrence of each secret, and anything shaped like a bearer token or JWT. */
+export function redact(text: string, secrets: Iterable<string> = []): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length >= MIN_SECRET_LENGTH) out = out.split(secret).join(REDACTED);
+  }
+  return out
+    .replace(/eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g, REDACTED)
+    .replace(/(client_secret|password|refresh_token|access_token|client_assertion)=[^&\s"]+/gi, `$1=${REDACTED}`);
+}
+
+/** stderr text for an error: `Error: <message>`, a hint line, and the cause chain when verbose. */
+export function formatError(err: unknown, verbose: boolean, secrets: Iterable<string> = []): string {
+  const lines: string[] = [];
+  if (err instanceof KubeloginError) {
+    lines.push(`Error: ${err.message}`);
+    if (err.hint) lines.push(`hint: ${err.hint}`);
+  } else if (err instanceof Error) {
+    lines.push(`Error: ${err.message}`);
+  } else {
+    lines.push(`Error: ${String(err)}`);
+  }
+  if (verbose) {
+    let cause = err instanceof Error ? err.cause : undefined;
+    while (cause instanceof Error) {
+      lines.push(`caused by: ${cause.name}: ${cause.message}`);
+      cause = cause.cause;
+    }
+    if (err instanceof Error && err.stack && !(err instanceof KubeloginError)) lines.push(err.stack);
+  }
+  return redact(lines.join("\n"), secrets) + "\n";
+}
+
+export function exitCodeOf(err: unknown): number {
+  return err instanceof KubeloginError ? err.exitCode : 1;
+}

@@ -1,0 +1,39 @@
+// Cloud and scope selection (compat spec §3.1, §3.2; decision 8).
+
+export const PUBLIC_CLOUD = "https://login.microsoftonline.com/";
+const CLOUDS: Readonly<Record<string, string>> = {
+  AZURECLOUD: PUBLIC_CLOUD,
+  AZUREPUBLIC: PUBLIC_CLOUD,
+  AZUREPUBLICCLOUD: PUBLIC_CLOUD,
+  AZUREUSGOVERNMENT: "https://login.microsoftonline.us/",
+  AZUREUSGOVERNMENTCLOUD: "https://login.microsoftonline.us/",
+  AZURECHINACLOUD: "https://login.chinacloudapi.cn/",
+};
+export const KNOWN_ENVIRONMENTS = ["AzurePublicCloud", "AzureUSGovernmentCloud", "AzureChinaCloud"] as const;
+
+export interface AuthorityChoice {
+  readonly host: string;
+  /** Set when --environment named no cloud we know and the public cloud was used instead. */
+  readonly warning?: string;
+}
+
+export function chooseAuthorityHost(authorityHost: string, environment: string): AuthorityChoice {
+  if (authorityHost !== "") return { host: authorityHost };
+  const host = CLOUDS[environment.toUpperCase()];
+  if (host) return { host };
+  return {
+    host: PUBLIC_CLOUD,
+    warning: `unknown --environment "${environment}"; using the public cloud. Known names: ${KNOWN_ENVIRONMENTS.join(", ")}`,
+  };
+}
+
+/** Hosts MSAL knows the instance metadata of without asking. */
+export function isWellKnownCloud(host: string): boolean {
+  return Object.values(CLOUDS).includes(host);
+}
+
+/** Upstream GetScope: strip trailing slashes, append /.default unless present. */
+export function scopeFor(serverId: string): string {
+  const trimmed = serverId.replace(/\/+$/, "");
+  return trimmed.endsWith("/.default") ? trimmed : `${trimmed}/.default`;
+}

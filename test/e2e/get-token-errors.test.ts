@@ -1,0 +1,149 @@
+// Bad input: exit 1, exactly one `Error:` line on stderr (upstream's text where the spec fixes
+// one), nothing on stdout, and no secret anywhere.
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { SERVER_ID, startLocalStack, type LocalStack } from "../support/local-stack.js";
+import { loadTestPki } from "../support/pki.js";
+
+let stack: LocalStack;
+let closedPort: number;
+beforeAll(async () => {
+  stack = await startLocalStack(await loadTestPki(process.env.KUBELOGIN_TEST_PKI_DIR!));
+  closedPort = await new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+});
+afterAll(async () => {
+  await stack.close();
+});
+
+const WRONG_SECRET = "definitely-Wrong-secret-123";
+
+function args(overrides: Record<string, string> = {}, drop: readonly string[] = []): string[] {
+  const flags: Record<string, string> = {
+    "--login": "spn",
+    "--server-id": SERVER_ID,
+    "--client-id": stack.secretApp.clientId,
+    "--tenant-id": stack.tenantId,
+    "--authority-host": stack.entra.url,
+    "--cache-dir": join(stack.home, "errors-cache"),
+    ...overrides,
+  };
+  return ["get-token", ...Object.entries(flags).filter(([flag]) => !drop.includes(flag)).flat()];
+}
+
+test.each([
+  {
+    name: "malformed KUBERNETES_EXEC_INFO",
+    argv: () => args(),
+    env: () => ({ AZURE_CLIENT_SECRET: stack.secretApp.secret, KUBERNETES_EXEC_INFO: "{not json" }),
+    error: /^Error: cannot unmarshal "\{not json" to ExecCredential: /,
+  },
+  {
+    name: "unsupported exec apiVersion",
+    argv: () => args(),
+    env: () => ({ AZURE_CLIENT_SECRET: stack.secretApp.secret, KUBERNETES_EXEC_INFO: '{"apiVersion":"client.authentication.k8s.io/v1alpha1"}' }),
+    error: /^Error: api version: client\.authentication\.k8s\.io\/v1alpha1 is not supported$/,
+  },
+  {
+    name: "missing --server-id",
+    argv: () => args({}, ["--server-id"]),
+    env: () => ({ AZURE_CLIENT_SECRET: stack.secretApp.secret }),
+    error: /^Error: server-id is required$/,
+  },
+  {
+    name: "missing client secret",
+    argv: () => args(),
+    env: () => ({}),
+    error: /^Error: failed to create azidentity credential: client secret cannot be empty$/,
+    hint: /AZURE_CLIENT_SECRET/,
+  },
+  {
+    name: "wrong secret",
+    argv: () => args(),
+    env: () => ({ AZURE_CLIENT_SECRET: WRONG_SECRET }),
+    error: /^Error: failed to get token: invalid_client: AADSTS7000215: Invalid client secret provided\./,
+    hint: /AZURE_CLIENT_SECRET/,
+  },
+  {
+    name: "unknown tenant",
+    argv: () => args({ "--tenant-id": "no-such-tenant" }),
+    env: () => ({ AZURE_CLIENT_SECRET: stack.secretApp.secret }),
+    error: /^Error: failed to get token: .*AADSTS90002: Tenant 'no-such-tenant' not found/,
+  },
+  {
+    name: "unknown application",
+    argv: () => args({ "--client-id": "99999999-9999-9999-9999-999999999999" }),
+    env: () => ({ AZURE_CLIENT_SECRET: stack.secretApp.secret }),
+    error: /^Error: failed to get token: .*AADSTS700016: /,
+  },
+  {
+    name: "unreachable authority",
+    argv: () => args({ "--authority-host": `https://127.0.0.1:${closedPort}/` }),
+    env: () => ({ AZURE_CLIENT_SECRET: stack.secretApp.secret }),
+    error: /^Error: failed to get token: could not reach the identity provider at https:\/\/127\.0\.0\.1:\d+: ECONNREFUSED$/,
+  },
+  {
+    name: "invalid --authority-host",
+    argv: () => args({ "--authority-host": "invalid" }),
+    env: () => ({ AZURE_CLIENT_SECRET: stack.secretApp.secret }),
+    error: /^Error: authority host "invalid" is not valid: parse "invalid": invalid URI for request$/,
+  },
+  {
+    name: "authority host without trailing slash",
+    argv: () => args({ "--authority-host": "https://login.example.com" }),
+    env: () => ({ AZURE_CLIENT_SECRET: stack.secretApp.secret }),
+    error: /^Error: authority host "https:\/\/login\.example\.com" should have a trailing slash$/,
+  },
+  {
+    name: "unsupported login method",
+    argv: () => args({ "--login": "SPN" }),
+    env: () => ({}),
+    error: /^Error: 'SPN' is not a supported login method\. Supported method is one of devicecode, interactive, spn, ropc, msi, azurecli, azd, workloadidentity, azurepipelines$/,
+  },
+  {
+    name: "bad --timeout",
+    argv: () => [...args(), "--timeout", "30"],
+    env: () => ({}),
+    error: /^Error: invalid argument "30" for "--timeout" flag: time: missing unit in duration "30"$/,
+  },
+  {
+    name: "unknown flag",
+    argv: () => [...args(), "--foo"],
+    env: () => ({}),
+    error: /^Error: unknown flag: --foo$/,
+  },
+])("$name → exit 1, one Error line, empty stdout", async ({ argv, env, error, hint }) => {
+  const requestsBefore = stack.entra.requests.length;
+  const result = await stack.kubelogin(argv(), { env: env() });
+  expect(result.code).toBe(1);
+  expect(result.stdout).toBe("");
+  const lines = result.stderr.trimEnd().split("\n");
+  expect(lines.filter((line) => line.startsWith("Error:"))).toHaveLength(1);
+  expect(lines[0]).toMatch(error);
+  if (hint) expect(lines.find((line) => line.startsWith("hint:"))).toMatch(hint);
+  expect(result.stderr).not.toContain(stack.secretApp.secret);
+  expect(result.stderr).not.toContain(WRONG_SECRET);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+  if (/KUBERNETES_EXEC_INFO|api version/.test(String(error)) || String(error).includes("server-id")) {
+    expect(stack.entra.requests.length).toBe(requestsBefore);
+  }
+});
+
+test("an exec-info error is reported before any request to the identity provider", async () => {
+  const before = stack.entra.requests.length;
+  const result = await stack.kubelogin(args(), { env: { AZURE_CLIENT_SECRET: stack.secretApp.secret, KUBERNETES_EXEC_INFO: '{"apiVersion":"v9"}' } });
+  expect(result.code).toBe(1);
+  expect(stack.entra.requests.length).toBe(before);
+});
+
+test("a verbose error shows the cause chain but never the secret", async () => {
+  const result = await stack.kubelogin([...args(), "-v", "10"], { env: { AZURE_CLIENT_SECRET: WRONG_SECRET } });
+  expect(result.code).toBe(1);
+  expect(result.stderr).toContain("AADSTS7000215");
+  expect(result.stderr).not.toContain(WRONG_SECRET);
+});

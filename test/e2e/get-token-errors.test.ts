@@ -1,6 +1,6 @@
 // Bad input: exit 1, exactly one `Error:` line on stderr (upstream's text where the spec fixes
 // one), nothing on stdout, and no secret anywhere.
-import { createServer } from "node:net";
+import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { SERVER_ID, startLocalStack, type LocalStack } from "../support/local-stack.js";
@@ -8,7 +8,10 @@ import { loadTestPki } from "../support/pki.js";
 
 let stack: LocalStack;
 let closedPort: number;
+let silent: Server;
 beforeAll(async () => {
+  // Accepts connections and never answers: an identity provider that hangs.
+  silent = createServer(() => undefined).listen(0, "127.0.0.1");
   stack = await startLocalStack(await loadTestPki(process.env.KUBELOGIN_TEST_PKI_DIR!));
   closedPort = await new Promise<number>((resolve) => {
     const server = createServer().listen(0, "127.0.0.1", () => {
@@ -18,6 +21,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  silent.close();
   await stack.close();
 });
 
@@ -146,4 +150,16 @@ test("a verbose error shows the cause chain but never the secret", async () => {
   expect(result.code).toBe(1);
   expect(result.stderr).toContain("AADSTS7000215");
   expect(result.stderr).not.toContain(WRONG_SECRET);
+});
+
+test("--timeout bounds the whole token acquisition, even when the authority never answers", async () => {
+  const { port } = silent.address() as { port: number };
+  const started = Date.now();
+  const result = await stack.kubelogin([...args({ "--authority-host": `https://127.0.0.1:${port}/` }), "--timeout", "1s"], {
+    env: { AZURE_CLIENT_SECRET: stack.secretApp.secret },
+  });
+  expect(result.code).toBe(1);
+  expect(result.stdout).toBe("");
+  expect(result.stderr.split("\n")[0]).toBe("Error: failed to get token: timed out after 1s");
+  expect(Date.now() - started).toBeLessThan(10_000);
 });

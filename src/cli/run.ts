@@ -4,6 +4,7 @@
 import { exitCodeOf, formatError, UsageError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
 import type { Runtime } from "../runtime.js";
+import { CONVERT_ONLY_OPTIONS, GET_TOKEN_OPTIONS, GLOBAL_OPTIONS } from "../options/table.js";
 import { COMMANDS } from "./commands.js";
 
 export interface GlobalScan {
@@ -15,7 +16,18 @@ export interface GlobalScan {
   readonly version: boolean;
 }
 
-/** Finds the subcommand and the klog/help flags wherever they appear (cobra's persistent flags). */
+/** Every flag that takes a value, in any command: its value is never a command, -h or -v. */
+const VALUE_FLAGS: ReadonlySet<string> = new Set(
+  [...GET_TOKEN_OPTIONS, ...CONVERT_ONLY_OPTIONS, ...GLOBAL_OPTIONS]
+    .filter((o) => o.type !== "bool")
+    .flatMap((o) => ("short" in o ? [o.flag, o.short] : [o.flag])),
+);
+
+/**
+ * Finds the subcommand as cobra does (skipping flags and the values of flags that take one), and
+ * klog's -v and help wherever they stand. `--version` counts only before a command: it is a
+ * root-only flag, so after one the command's own parser rejects it.
+ */
 export function scanGlobalFlags(argv: readonly string[]): GlobalScan {
   let command: string | undefined;
   let commandIndex = -1;
@@ -25,16 +37,23 @@ export function scanGlobalFlags(argv: readonly string[]): GlobalScan {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--") break;
-    const level = /^--?v(?:=(.*)|(\d.*))?$/.exec(arg);
-    if (level) {
-      const raw = level[1] ?? level[2] ?? argv[++i] ?? "";
-      verbosity = parseLevel(raw);
-    } else if (arg === "-h" || arg === "--help") help = true;
-    else if (arg === "--version") version = true;
-    else if (command === undefined && !arg.startsWith("-")) {
-      command = arg;
-      commandIndex = i;
+    if (!arg.startsWith("-") || arg === "-") {
+      if (command === undefined) {
+        command = arg;
+        commandIndex = i;
+      }
+      continue;
     }
+    const level = /^(?:--v(?:=(.*))?|-v(?:=?(.*))?)$/s.exec(arg);
+    if (level) {
+      const attached = level[1] ?? (level[2] === "" ? undefined : level[2]);
+      if (attached === undefined && i + 1 >= argv.length) {
+        throw new UsageError(arg === "--v" ? "flag needs an argument: --v" : "flag needs an argument: 'v' in -v");
+      }
+      verbosity = parseLevel(attached ?? argv[++i]!);
+    } else if (arg === "-h" || arg === "--help") help = true;
+    else if (arg === "--version" && command === undefined) version = true;
+    else if (VALUE_FLAGS.has(arg)) i++;
   }
   return { command, commandIndex, verbosity, help, version };
 }

@@ -11,15 +11,17 @@ export interface ExecToken {
 }
 
 export function formatExecCredential(apiVersion: ExecApiVersion, token: ExecToken): string {
+  // metav1.Time marshals as RFC 3339 in UTC with whole seconds (the fraction is dropped, not rounded).
   const expirationTimestamp = new Date(Math.floor(token.expiresOn / 1000) * 1000).toISOString().replace(".000Z", "Z");
-  // Go's encoder escapes <, > and & in strings; JSON.stringify does not.
   const body = JSON.stringify({
     kind: "ExecCredential",
     apiVersion,
     spec: { interactive: false },
-    status: { expirationTimestamp, token: token.token },
-  }).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
-  return `${body}\n`;
+    // `token` is `omitempty` in the Go type.
+    status: token.token === "" ? { expirationTimestamp } : { expirationTimestamp, token: token.token },
+  });
+  // Go's encoder escapes <, > and & (HTML-safe) and U+2028/U+2029 in strings; JSON.stringify does not.
+  return `${body.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}\n`;
 }
 
 export function writeExecCredential(stdout: Output, apiVersion: ExecApiVersion, token: ExecToken): void {

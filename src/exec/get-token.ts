@@ -97,7 +97,8 @@ async function acquireWithin(
   base: { rt: Runtime; log: Logger; store: TokenStore; lock: LockOptions; provenance: ResolvedOptions["provenance"] },
   deadline: number,
 ): Promise<CachedToken> {
-  const remaining = Math.max(0, deadline - base.rt.clock.now());
+  // setTimeout fires at once for delays past 2^31-1 ms (about 24.8 days); "--timeout 720h" means "no hurry".
+  const remaining = Math.min(Math.max(0, deadline - base.rt.clock.now()), 2 ** 31 - 1);
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {

@@ -1,8 +1,9 @@
 // Pure: parsed flags + environment → option values and where each came from (compat spec §1.2).
 // Environment beats flags, as upstream does, unless --disable-environment-override; the
 // provenance makes that visible at -v and in error hints.
+import { join } from "node:path";
 import type { FlagValue, ParsedFlags } from "./parse-flags.js";
-import { parseGoDuration } from "./duration.js";
+import { formatGoDuration, parseGoDuration } from "./duration.js";
 import {
   DEFAULT_ENVIRONMENT,
   DEFAULT_LOGIN,
@@ -90,7 +91,7 @@ export function resolveOptions(flags: ParsedFlags, env: Env, homedir: string): R
     if (spec.aliasOf) continue;
     if (flags.changed.has(spec.key)) {
       values[spec.key] = flags.values[spec.key]!;
-      provenance[spec.key] = `flag ${spec.flag}`;
+      provenance[spec.key] = `flag ${flags.setBy?.[spec.key] ?? spec.flag}`;
     } else {
       const fallback = defaultOf(spec.key, env, homedir);
       values[spec.key] = fallback.value;
@@ -108,7 +109,7 @@ export function resolveOptions(flags: ParsedFlags, env: Env, homedir: string): R
       const rules = spec.env.filter((rule) => applies(rule.when, useAzureRm, mode));
       const overriding = rules.filter((rule) => !rule.fallback).find((rule) => env[rule.name] !== undefined && acceptsEnv(spec, env[rule.name]!));
       if (overriding) {
-        const overridden = flags.changed.has(spec.key) ? ` (overrode ${spec.flag})` : "";
+        const overridden = flags.changed.has(spec.key) ? ` (overrode ${flags.setBy?.[spec.key] ?? spec.flag})` : "";
         values[spec.key] = spec.type === "duration" ? parseGoDuration(env[overriding.name]!) : env[overriding.name]!;
         provenance[spec.key] = `env ${overriding.name}${overridden}`;
       }
@@ -137,26 +138,32 @@ function acceptsEnv(spec: OptionSpec, raw: string): boolean {
   }
 }
 
-/** Go's filepath.Join for the one case we need; an empty directory yields the bare name. */
+/** Go's filepath.Join: cleans the result (`/tmp//foo/` → `/tmp/foo/auth.json`); an empty directory yields the bare name. */
 function joinPath(dir: string, name: string): string {
-  if (dir === "") return name;
-  return dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`;
+  return join(dir, name);
 }
 
-/** The options as a -v log line: every value with its provenance, secrets masked. */
+/** The options as a -v log line: every value with its provenance, secrets masked, then the auth-record file. */
 export function describeOptions(resolved: ResolvedOptions): string {
-  return (GET_TOKEN_OPTIONS as readonly OptionSpec<GetTokenKey>[])
+  const fields = (GET_TOKEN_OPTIONS as readonly OptionSpec<GetTokenKey>[])
     .filter((spec) => !spec.aliasOf)
     .map((spec) => {
       const value = resolved.options[spec.key];
-      const shown = spec.secret ? (value ? "***" : '""') : JSON.stringify(value);
+      const shown = spec.secret ? (value ? "***" : '""') : spec.type === "duration" ? formatGoDuration(Number(value)) : JSON.stringify(value);
       return `${spec.flag.slice(2)}=${shown} [${resolved.provenance[spec.key]}]`;
-    })
-    .join(" ");
+    });
+  return [...fields, `auth-record-file=${JSON.stringify(resolved.options.authRecordCacheFile)}`].join(" ");
 }
 
-/** The environment variables that could have supplied `key` for this mode, for hints. */
-export function envNamesFor(key: GetTokenKey, options: Pick<GetTokenOptions, "loginMethod" | "useAzureRmEnvVars">): string[] {
+/**
+ * The environment variables that could have supplied `key` for this mode, for hints; none when
+ * --disable-environment-override is set (they would be ignored).
+ */
+export function envNamesFor(
+  key: GetTokenKey,
+  options: Pick<GetTokenOptions, "loginMethod" | "useAzureRmEnvVars"> & { readonly disableEnvironmentOverride?: boolean },
+): string[] {
+  if (options.disableEnvironmentOverride === true) return [];
   const spec = (GET_TOKEN_OPTIONS as readonly OptionSpec<GetTokenKey>[]).find((s) => s.key === key && !s.aliasOf);
   const names = (spec?.env ?? []).filter((rule) => applies(rule.when, options.useAzureRmEnvVars, options.loginMethod)).map((rule) => rule.name);
   return [...new Set(names)];

@@ -2,6 +2,7 @@
 // get-token and convert-kubeconfig.
 import { ValidationError } from "../errors.js";
 import type { GetTokenOptions, Provenance } from "./resolve.js";
+import { strconvQuote } from "./go-quote.js";
 import { LOGIN_MODES, type LoginMode } from "./table.js";
 
 export function isLoginMode(value: string): value is LoginMode {
@@ -36,22 +37,84 @@ function fromEnvHint(source: string): string | undefined {
   return source.startsWith("env ") ? `the value came from ${source.slice(4)}; fix or unset it` : undefined;
 }
 
-/** Go's url.ParseRequestURI plus upstream's scheme/host/trailing-slash checks. */
+/** Upstream's checks: Go's url.ParseRequestURI must succeed, scheme and host must be set, trailing slash. */
 export function authorityHostProblem(value: string): string | undefined {
-  const quoted = JSON.stringify(value);
-  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(value);
-  if (!scheme && !value.startsWith("/")) return `authority host ${quoted} is not valid: parse ${quoted}: invalid URI for request`;
+  const quoted = strconvQuote(value);
+  const parsed = parseRequestUri(value);
+  if (typeof parsed === "string") return `authority host ${quoted} is not valid: parse ${quoted}: ${parsed}`;
+  if (parsed.scheme === "" || parsed.host === "") return `authority host ${quoted} is not valid`;
+  if (!value.endsWith("/")) return `authority host ${quoted} should have a trailing slash`;
+  return undefined;
+}
+
+/** Go's url.ParseRequestURI (net/url parse with viaRequest), reduced to scheme + host or the error text. */
+function parseRequestUri(raw: string): { scheme: string; host: string } | string {
+  if (/[\x00-\x1f\x7f]/.test(raw)) return "net/url: invalid control character in URL";
+  if (raw === "*") return { scheme: "", host: "" };
+  let scheme = "";
+  let rest = raw;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i]!;
+    if (/[a-zA-Z]/.test(c)) continue;
+    if (/[0-9+.-]/.test(c) && i > 0) continue;
+    if (c === ":") {
+      if (i === 0) return "missing protocol scheme";
+      scheme = raw.slice(0, i);
+      rest = raw.slice(i + 1);
+    }
+    break;
+  }
+  // A request URI keeps any '#' in the path; only the query is split off.
+  rest = rest.endsWith("?") && rest.indexOf("?") === rest.length - 1 ? rest.slice(0, -1) : rest.split("?", 1)[0]!;
+  if (!rest.startsWith("/")) return scheme !== "" ? { scheme, host: "" } : "invalid URI for request";
   let host = "";
-  if (scheme) {
-    const afterScheme = value.slice(scheme[0].length);
-    if (afterScheme.startsWith("//")) {
-      const authority = afterScheme.slice(2).split(/[/?#]/, 1)[0] ?? "";
-      host = authority.slice(authority.lastIndexOf("@") + 1);
-      const bad = /[^\w.\-:[\]%!$&'()*+,;=~]/.exec(host);
-      if (bad) return `authority host ${quoted} is not valid: parse ${quoted}: invalid character ${JSON.stringify(bad[0])} in host name`;
+  if (scheme !== "" && rest.startsWith("//")) {
+    let authority = rest.slice(2);
+    rest = "";
+    const slash = authority.indexOf("/");
+    if (slash >= 0) {
+      rest = authority.slice(slash);
+      authority = authority.slice(0, slash);
+    }
+    const at = authority.lastIndexOf("@");
+    const hostProblem = parseHostProblem(authority.slice(at + 1));
+    if (hostProblem) return hostProblem;
+    if (at >= 0 && !/^[\w\-.:~!$&'()*+,;=%@]*$/.test(authority.slice(0, at))) return "net/url: invalid userinfo";
+    host = authority.slice(at + 1);
+  }
+  return unescapeProblem(rest, "path") ?? { scheme, host };
+}
+
+function parseHostProblem(host: string): string | undefined {
+  let portFrom = -1;
+  if (host.startsWith("[")) {
+    const close = host.lastIndexOf("]");
+    if (close < 0) return "missing ']' in host";
+    portFrom = close + 1;
+  } else {
+    portFrom = host.lastIndexOf(":");
+  }
+  if (portFrom >= 0) {
+    const colonPort = host.slice(portFrom);
+    if (colonPort !== "" && !/^:\d*$/.test(colonPort)) return `invalid port ${strconvQuote(colonPort)} after host`;
+  }
+  return unescapeProblem(host, "host");
+}
+
+/** The errors of Go's url.unescape for the host and path encodings. */
+function unescapeProblem(text: string, mode: "host" | "path"): string | undefined {
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === "%") {
+      if (!/^%[0-9a-fA-F]{2}/.test(text.slice(i))) return `invalid URL escape ${strconvQuote(text.slice(i, i + 3))}`;
+      // In a host, %-encoding is only for non-ASCII bytes (and %25 in IPv6 zones).
+      if (mode === "host" && parseInt(text[i + 1]!, 16) < 8 && text.slice(i, i + 3) !== "%25") {
+        return `invalid URL escape ${strconvQuote(text.slice(i, i + 3))}`;
+      }
+      i += 2;
+    } else if (mode === "host" && c.charCodeAt(0) < 0x80 && !/[\w.~!$&'()*+,;=:[\]<>"-]/.test(c)) {
+      return `invalid character ${strconvQuote(c)} in host name`;
     }
   }
-  if (!scheme || host === "") return `authority host ${quoted} is not valid`;
-  if (!value.endsWith("/")) return `authority host ${quoted} should have a trailing slash`;
   return undefined;
 }

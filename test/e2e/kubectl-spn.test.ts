@@ -38,7 +38,7 @@ describe.each(KUBECTL_VERSIONS)("kubectl %s lists nodes through kubelogin -l spn
     ["PEM certificate, PKCS#1 'RSA PRIVATE KEY'", () => ({ clientId: stack.certApp.clientId, args: ["--client-certificate", stack.certApp.files.pkcs1Pem], env: {} })],
     ["PFX certificate with password", () => ({ clientId: stack.certApp.clientId, args: ["--client-certificate", stack.certApp.files.pfx], env: { AZURE_CLIENT_CERTIFICATE_PASSWORD: stack.certApp.files.pfxPassword } })],
   ])("%s; the second kubectl call is served from the cache", async (_name, setup) => {
-    const { clientId, args, env } = setup();
+    const { clientId, args, env } = setup() as { clientId: string; args: string[]; env: Record<string, string> };
     const kubeconfig = await stack.writeKubeconfig(`spn-${version}-${cacheCounter}`, {
       args: spnArgs(clientId, args),
       env: Object.entries(env).map(([name, value]) => ({ name, value })),

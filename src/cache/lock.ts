@@ -37,14 +37,16 @@ export async function acquireLock(lockPath: string, options: LockOptions): Promi
   const { clock, timeoutMs } = options;
   const retryMs = options.retryMs ?? 25;
   const started = clock.now();
-  const me: Holder = { pid: options.pid, host: hostname(), since: started };
   await ensurePrivateDir(dirname(lockPath));
   for (;;) {
-    if (await tryCreate(lockPath, me)) {
-      return async () => {
-        await unlink(lockPath).catch(() => undefined);
-      };
-    }
+    // `since` is when the lock is taken, not when waiting began: a foreign host judges its age by it.
+    const mine = await tryCreate(lockPath, { pid: options.pid, host: hostname(), since: clock.now() }).catch(async (err: unknown) => {
+      // The cache dir was removed (remove-tokens) while waiting: make it again and retry.
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      await ensurePrivateDir(dirname(lockPath));
+      return undefined;
+    });
+    if (mine !== undefined) return () => release(lockPath, mine);
     await breakIfStale(lockPath, options);
     const waited = clock.now() - started;
     if (waited >= timeoutMs) throw new CacheLockTimeoutError(lockPath, waited);
@@ -52,19 +54,36 @@ export async function acquireLock(lockPath: string, options: LockOptions): Promi
   }
 }
 
-async function tryCreate(path: string, holder: Holder): Promise<boolean> {
+/**
+ * Removes the lock only while it is still the one this process wrote: had it been broken as stale
+ * and taken by another process, deleting it would let a third one in beside that holder.
+ */
+async function release(lockPath: string, mine: string): Promise<void> {
+  const current = await readFile(lockPath, "utf8").catch(() => undefined);
+  if (current === mine) await unlink(lockPath).catch(() => undefined);
+}
+
+/** Creates `path` exclusively with the holder's JSON in it; the content written, or undefined if it exists. */
+async function tryCreate(path: string, holder: Holder): Promise<string | undefined> {
+  const raw = JSON.stringify(holder);
+  let handle;
   try {
-    const handle = await open(path, "wx", 0o600);
-    try {
-      await handle.writeFile(JSON.stringify(holder));
-    } finally {
-      await handle.close();
-    }
-    return true;
+    handle = await open(path, "wx", 0o600);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return undefined;
     throw err;
   }
+  try {
+    await handle.writeFile(raw);
+  } catch (err) {
+    // Never leave an empty lock behind (a full disk): every waiter would stall until it looks abandoned.
+    await handle.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw err;
+  }
+  // The content is written; a failing close() must not strand a lock that names a live process.
+  await handle.close().catch(() => undefined);
+  return raw;
 }
 
 interface LockContent {
@@ -114,16 +133,23 @@ async function breakIfStale(lockPath: string, options: LockOptions): Promise<voi
   if (!seen || !isStale(seen, options)) return;
   const breakPath = `${lockPath}.break`;
   const breaker: Holder = { pid: options.pid, host: hostname(), since: options.clock.now() };
-  if (!(await tryCreate(breakPath, breaker))) {
+  if ((await tryCreate(breakPath, breaker)) === undefined) {
     const other = await readLock(breakPath);
     if (other && isStale(other, options)) await unlink(breakPath).catch(() => undefined);
     return;
   }
   try {
     const current = await readLock(lockPath);
-    if (current && current.raw === seen.raw) {
+    // The same bytes and mtime: still the lock judged stale, not one taken since.
+    if (current && current.raw === seen.raw && current.modifiedAt === seen.modifiedAt) {
       const aside = `${lockPath}.stale-${options.pid}`;
-      await rename(lockPath, aside);
+      try {
+        await rename(lockPath, aside);
+      } catch (err) {
+        // Its (foreign, slow) holder released it meanwhile: nothing to break.
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+        throw err;
+      }
       await unlink(aside).catch(() => undefined);
     }
   } finally {

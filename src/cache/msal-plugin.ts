@@ -1,28 +1,70 @@
 // Adapts a TokenStore entry to MSAL's cache-plugin hooks, so MSAL's own cache (accounts, refresh
 // tokens) persists in the same backend, written atomically under the same kind of lock.
 import type { ICachePlugin, TokenCacheContext } from "@azure/msal-node";
+import { isFilesystemError } from "./fs-errors.js";
 import { withLock, type LockOptions } from "./lock.js";
 import type { TokenStore } from "./store.js";
 
-export function createMsalCachePlugin(
-  store: TokenStore,
-  entryName: string,
-  lock: LockOptions,
-  onCorrupt: (setAsidePath: string | undefined) => void,
-): ICachePlugin {
+export interface MsalCacheEvents {
+  corrupt(setAsidePath: string | undefined): void;
+  /** The backend cannot be read or written (a file where the dir should be, read-only, full): MSAL goes on in memory. */
+  unusable(error: Error): void;
+}
+
+export function createMsalCachePlugin(store: TokenStore, entryName: string, lock: LockOptions, events: MsalCacheEvents): ICachePlugin {
   return {
     async beforeCacheAccess(context: TokenCacheContext) {
-      const blob = await store.read(entryName);
+      let blob: string | null;
+      try {
+        blob = await store.read(entryName);
+      } catch (err) {
+        if (!isFilesystemError(err)) throw err;
+        events.unusable(err as Error);
+        return;
+      }
       if (blob === null) return;
       try {
+        if (!isSerializedCache(blob)) throw new Error("not an MSAL cache");
         context.tokenCache.deserialize(blob);
       } catch {
-        onCorrupt(await store.setAside(entryName));
+        // MSAL keeps the blob it failed on and re-parses it in serialize(), which would then throw
+        // in afterCacheAccess: forget it, so this run starts empty and writes a good entry.
+        context.tokenCache.deserialize("");
+        events.corrupt(await store.setAside(entryName));
       }
     },
     async afterCacheAccess(context: TokenCacheContext) {
       if (!context.cacheHasChanged) return;
-      await withLock(`${store.lockDir}/${entryName}.lock`, lock, () => store.write(entryName, context.tokenCache.serialize()));
+      try {
+        await withLock(`${store.lockDir}/${entryName}.lock`, lock, () => store.write(entryName, context.tokenCache.serialize()));
+      } catch (err) {
+        if (!isFilesystemError(err)) throw err;
+        events.unusable(err as Error);
+      }
     },
   };
+}
+
+
+/** The sections MSAL's TokenCache reads (overlayDefaults); other top-level keys it passes through. */
+const SECTIONS = ["Account", "IdToken", "AccessToken", "RefreshToken", "AppMetadata"] as const;
+
+/**
+ * MSAL's deserialize() accepts any JSON and fails later, in serialize(), on entries that are not
+ * objects ({"Account":{"x":1}}). So: a JSON object whose known sections map keys to objects.
+ */
+function isSerializedCache(blob: string): boolean {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(blob);
+  } catch {
+    return false;
+  }
+  const isObject = (value: unknown): value is Record<string, unknown> =>
+    typeof value === "object" && value !== null && !Array.isArray(value);
+  if (!isObject(parsed)) return false;
+  return SECTIONS.every((name) => {
+    const section = parsed[name];
+    return section === undefined || (isObject(section) && Object.values(section).every(isObject));
+  });
 }

@@ -26,9 +26,14 @@ export interface TokenIdentity {
   readonly credential: readonly string[];
 }
 
-/** The entry name: a hash, so no secret and no user name ever appears in a file name. */
+/**
+ * The entry name: a hash, so no secret and no user name ever appears in a file name. The fields are
+ * listed, not the object hashed, so the name depends neither on key order nor on extra properties.
+ */
 export function tokenEntryName(identity: TokenIdentity): string {
-  const digest = createHash("sha256").update(JSON.stringify(["kubelogin-token-v1", identity])).digest("hex");
+  const { mode, authority, tenantId, clientId, scope, credential } = identity;
+  const key = JSON.stringify(["kubelogin-token-v1", mode, authority, tenantId, clientId, scope, credential]);
+  const digest = createHash("sha256").update(key).digest("hex");
   return `token-${digest.slice(0, 40)}.json`;
 }
 

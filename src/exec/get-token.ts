@@ -1,6 +1,7 @@
 // The get-token use case (compat spec §3.1): options → exec info → strategy checks → cached token
 // or, under a per-identity lock, one identity-provider request → ExecCredential on stdout.
 import { createFileStore } from "../cache/file-store.js";
+import { isFilesystemError } from "../cache/fs-errors.js";
 import { withLock, type LockOptions } from "../cache/lock.js";
 import type { TokenStore } from "../cache/store.js";
 import { formatTokenEntry, isFresh, readCachedToken, tokenEntryName, type CachedToken, type TokenIdentity } from "../cache/token-cache.js";
@@ -84,11 +85,6 @@ export async function getToken(resolved: ResolvedOptions, deps: GetTokenDeps): P
     token = await acquire();
   }
   writeExecCredential(rt.stdout, execInfo.apiVersion, token);
-}
-
-function isFilesystemError(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === "string" && ["EACCES", "EPERM", "EROFS", "ENOSPC", "ENOTDIR", "EEXIST", "EISDIR"].includes(code);
 }
 
 async function acquireWithin(

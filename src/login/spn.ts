@@ -73,7 +73,10 @@ async function acquireToken(request: TokenRequest, deps: LoginDeps): Promise<Acc
     import("../cache/msal-plugin.js"),
   ]);
   const appEntry = `msal-${createHash("sha256").update(JSON.stringify([request.authorityHost, o.tenantId, o.clientId, credentialIdentity(o)])).digest("hex").slice(0, 40)}.json`;
-  const cachePlugin = createMsalCachePlugin(deps.store, appEntry, deps.lock, (aside) => deps.log.warn(`the MSAL cache entry was unreadable and has been set aside${aside ? ` as ${aside}` : ""}`));
+  const cachePlugin = createMsalCachePlugin(deps.store, appEntry, deps.lock, {
+    corrupt: (aside) => deps.log.warn(`the MSAL cache entry was unreadable and has been set aside${aside ? ` as ${aside}` : ""}`),
+    unusable: (err) => deps.log.v(1, `the MSAL cache in ${deps.store.location} is unusable (${err.message}); continuing without it`),
+  });
   const app = new ConfidentialClientApplication(
     msalConfiguration(
       { authorityHost: request.authorityHost, tenantId: o.tenantId, clientId: o.clientId, disableInstanceDiscovery: o.disableInstanceDiscovery, cachePlugin, log: deps.log },

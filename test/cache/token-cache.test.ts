@@ -1,0 +1,163 @@
+// Access-token entries: their names (stable, one per identity, no secrets), freshness, parsing,
+// and a corrupt entry set aside on a real file store.
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createFileStore } from "../../src/cache/file-store.js";
+import {
+  formatTokenEntry,
+  isFresh,
+  MIN_REMAINING_MS,
+  parseTokenEntry,
+  readCachedToken,
+  tokenEntryName,
+  type TokenIdentity,
+} from "../../src/cache/token-cache.js";
+
+const SECRET = "s3cr3t-value";
+const identity: TokenIdentity = {
+  mode: "spn",
+  authority: "login.microsoftonline.com",
+  tenantId: "00000000-0000-0000-0000-00000000000a",
+  clientId: "00000000-0000-0000-0000-00000000000b",
+  scope: "6dae42f8-4368-4678-94ff-3960e28e3630/.default",
+  credential: [`secret:${SECRET}`],
+};
+const NOW = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
+
+describe("tokenEntryName", () => {
+  it("is a stable hash name", () => {
+    // Pinned: a change here invalidates every user's cache, so it must be deliberate.
+    expect(tokenEntryName(identity)).toBe("token-48c81a7a6c6d223cfe9d1b93c874210020efc7f7.json");
+    expect(tokenEntryName({ ...identity, credential: [...identity.credential] })).toBe(tokenEntryName(identity));
+  });
+
+  it("depends neither on key order nor on extra properties", () => {
+    const reordered: TokenIdentity = {
+      credential: identity.credential,
+      scope: identity.scope,
+      clientId: identity.clientId,
+      tenantId: identity.tenantId,
+      authority: identity.authority,
+      mode: identity.mode,
+    };
+    expect(tokenEntryName(reordered)).toBe(tokenEntryName(identity));
+    const wider = { ...identity, note: "not part of the identity" };
+    expect(tokenEntryName(wider)).toBe(tokenEntryName(identity));
+  });
+
+  it.each([
+    ["mode", { mode: "workloadidentity" }],
+    ["authority", { authority: "login.microsoftonline.us" }],
+    ["tenant", { tenantId: "00000000-0000-0000-0000-00000000000c" }],
+    ["client", { clientId: "00000000-0000-0000-0000-00000000000d" }],
+    ["scope", { scope: "https://management.azure.com/.default" }],
+    ["credential", { credential: ["secret:another"] }],
+    ["credential order", { credential: ["b", "a"] }],
+  ] as const)("differs when the %s differs", (_, change) => {
+    const names = new Set([tokenEntryName(identity), tokenEntryName({ ...identity, ...change })]);
+    expect(names.size).toBe(2);
+  });
+
+  it("keeps field boundaries: moving text between fields changes the name", () => {
+    expect(tokenEntryName({ ...identity, credential: ["a", "b"] })).not.toBe(tokenEntryName({ ...identity, credential: ["a,b"] }));
+    expect(tokenEntryName({ ...identity, tenantId: "ab", clientId: "c" })).not.toBe(tokenEntryName({ ...identity, tenantId: "a", clientId: "bc" }));
+  });
+
+  it("contains no identity or secret material", () => {
+    const name = tokenEntryName({ ...identity, credential: ["user", "someone@example.com"] });
+    expect(name).toMatch(/^token-[0-9a-f]{40}\.json$/);
+    for (const part of [SECRET, "someone", "example", identity.tenantId, identity.clientId, "spn"]) expect(name).not.toContain(part);
+  });
+});
+
+describe("isFresh", () => {
+  it("serves a token only with more than 5 minutes left", () => {
+    expect(MIN_REMAINING_MS).toBe(300_000);
+    expect(isFresh({ token: "t", expiresOn: NOW + 300_001 }, NOW)).toBe(true);
+    expect(isFresh({ token: "t", expiresOn: NOW + 300_000 }, NOW)).toBe(false);
+    expect(isFresh({ token: "t", expiresOn: NOW + 60_000 }, NOW)).toBe(false);
+    expect(isFresh({ token: "t", expiresOn: NOW - 1 }, NOW)).toBe(false);
+  });
+});
+
+describe("parseTokenEntry", () => {
+  it("reads no entry as a miss", () => {
+    expect(parseTokenEntry(null)).toEqual({ kind: "miss" });
+  });
+
+  it("reads a good entry as a hit, expiresOn from seconds to milliseconds", () => {
+    expect(parseTokenEntry('{"accessToken":"tok","expiresOn":1704164645,"mode":"spn"}')).toEqual({
+      kind: "hit",
+      token: { token: "tok", expiresOn: 1_704_164_645_000 },
+    });
+  });
+
+  it.each([
+    ["bad JSON", "{not json"],
+    ["an empty file", ""],
+    ["JSON null", "null"],
+    ["a JSON array", "[]"],
+    ["no accessToken", '{"expiresOn":1704164645}'],
+    ["no expiresOn", '{"accessToken":"tok"}'],
+    ["an empty accessToken", '{"accessToken":"","expiresOn":1704164645}'],
+    ["a non-string accessToken", '{"accessToken":42,"expiresOn":1704164645}'],
+    ["expiresOn as a string", '{"accessToken":"tok","expiresOn":"1704164645"}'],
+  ])("reads %s as corrupt", (_, content) => {
+    expect(parseTokenEntry(content)).toEqual({ kind: "corrupt" });
+  });
+});
+
+describe("formatTokenEntry", () => {
+  it("writes expiresOn in whole seconds, the identity for a reader, and no credential", () => {
+    const content = formatTokenEntry(identity, { token: "tok", expiresOn: 1_704_164_645_999 });
+    expect(content).toBe(
+      JSON.stringify({
+        accessToken: "tok",
+        expiresOn: 1_704_164_645,
+        mode: "spn",
+        authority: "login.microsoftonline.com",
+        tenantId: "00000000-0000-0000-0000-00000000000a",
+        clientId: "00000000-0000-0000-0000-00000000000b",
+        scope: "6dae42f8-4368-4678-94ff-3960e28e3630/.default",
+      }),
+    );
+    expect(content).not.toContain(SECRET);
+    expect(parseTokenEntry(content)).toEqual({ kind: "hit", token: { token: "tok", expiresOn: 1_704_164_645_000 } });
+  });
+});
+
+describe("readCachedToken", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "kubelogin-token-cache-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("returns a stored token, and undefined for a missing one, without reporting anything", async () => {
+    const store = createFileStore(dir, () => NOW);
+    const reports: (string | undefined)[] = [];
+    const name = tokenEntryName(identity);
+    expect(await readCachedToken(store, name, (aside) => reports.push(aside))).toBeUndefined();
+    await store.write(name, formatTokenEntry(identity, { token: "tok", expiresOn: 1_704_164_645_000 }));
+    expect(await readCachedToken(store, name, (aside) => reports.push(aside))).toEqual({ token: "tok", expiresOn: 1_704_164_645_000 });
+    expect(reports).toEqual([]);
+  });
+
+  it("sets a corrupt entry aside, reports where, and then reads a miss", async () => {
+    const store = createFileStore(dir, () => NOW);
+    const reports: (string | undefined)[] = [];
+    const name = tokenEntryName(identity);
+    await store.write(name, '{"accessToken":"","expiresOn":1}');
+    expect(await readCachedToken(store, name, (aside) => reports.push(aside))).toBeUndefined();
+    const aside = join(dir, `${name}.corrupt-2024-01-02T03-04-05-678Z`);
+    expect(reports).toEqual([aside]);
+    expect(await readFile(aside, "utf8")).toBe('{"accessToken":"","expiresOn":1}');
+    expect(await readdir(dir)).toEqual([`${name}.corrupt-2024-01-02T03-04-05-678Z`]);
+    expect(await readCachedToken(store, name, (a) => reports.push(a))).toBeUndefined();
+    expect(reports).toEqual([aside]);
+  });
+});

@@ -98,9 +98,12 @@ export function formatError(err: unknown, verbose: boolean, secrets: Iterable<st
     lines.push(`Error: ${String(err)}`);
   }
   if (verbose) {
+    let shown = err instanceof Error ? err.message : "";
     let cause = err instanceof Error ? err.cause : undefined;
     while (cause instanceof Error) {
-      lines.push(`caused by: ${cause.name}: ${cause.message}`);
+      // A wrapped error's cause is itself without the prefix: nothing new to say.
+      if (!shown.endsWith(cause.message)) lines.push(`caused by: ${cause.name}: ${cause.message}`);
+      shown = cause.message;
       cause = cause.cause;
     }
     if (err instanceof Error && err.stack && !(err instanceof KubeloginError)) lines.push(err.stack);

@@ -37,7 +37,7 @@ function buildParser(commands: readonly Command[]): Argv {
     .wrap(120)
     .exitProcess(false);
   parser = declare(parser, GLOBAL_OPTIONS);
-  parser = parser.option("version", { type: "boolean", describe: "version for kubelogin" });
+  parser = parser.option("version", { type: "boolean", describe: "version for kubelogin", global: false });
   for (const command of commands) {
     parser = parser.command({
       command: command.name,
@@ -58,7 +58,7 @@ function declare(parser: Argv, options: readonly OptionSpec[]): Argv {
     parser = parser.option(name, {
       type: option.type === "bool" ? "boolean" : "string",
       describe: `${option.help}${suffix}`,
-      ...(option.short ? { alias: option.short.slice(1) } : {}),
+      ...(option.short && option.short.slice(1) !== name ? { alias: option.short.slice(1) } : {}),
     });
   }
   return parser;

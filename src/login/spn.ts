@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { CertificateError, KubeloginError, MissingOptionError, NotImplementedError } from "../errors.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
+import { goPathError } from "../os-error.js";
 import type { AccessToken, LoginDeps, LoginStrategy, TokenRequest } from "./types.js";
 
 const messages = {
@@ -36,7 +37,7 @@ async function loadCertificate(path: string, password: string) {
   try {
     data = await readFile(path);
   } catch (err) {
-    throw new CertificateError(`failed to read certificate: failed to read the certificate file (${path}): ${goFileError(err)}`, {
+    throw new CertificateError(`failed to read certificate: failed to read the certificate file (${path}): ${goPathError(err, undefined, path)}`, {
       hint: "check --client-certificate (or AZURE_CLIENT_CERTIFICATE_PATH / AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE)",
       cause: err,
     });
@@ -44,13 +45,6 @@ async function loadCertificate(path: string, password: string) {
   // Loaded only here: node-forge (for PFX) has no place on the cached path.
   const { parseClientCertificate } = await import("./certificate.js");
   return parseClientCertificate(data, path, password);
-}
-
-/** Node's "ENOENT: no such file or directory, open '/x'" in Go's shape: "open /x: no such file or directory". */
-function goFileError(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  const match = /^[A-Z]+: (.*?), (\w+)/.exec(e.message ?? "");
-  return match && e.path ? `${match[2]} ${e.path}: ${match[1]}` : String(e.message ?? err);
 }
 
 async function acquireToken(request: TokenRequest, deps: LoginDeps): Promise<AccessToken> {

@@ -17,7 +17,8 @@ export const getTokenCommand: Command = {
     const resolved = resolveOptions(parsed, rt.env, rt.homedir);
     const o = resolved.options;
     log.addSecrets([o.clientSecret, o.clientCertificatePassword, o.password]);
-    log.v(10, `options: ${describeOptions(resolved)}`);
+    // Upstream prints its summary at -v 10; provenance is useful at any -v, so it shows from 1.
+    log.v(1, `options: ${describeOptions(resolved)}`);
     validateOptions(o, resolved.provenance);
     await getToken(resolved, { rt, log });
   },

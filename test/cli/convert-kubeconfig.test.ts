@@ -9,53 +9,15 @@ import { ValidationError } from "../../src/errors.js";
 import { ConvertError } from "../../src/kubeconfig/convert.js";
 import { parseKubeconfig, type YamlMap } from "../../src/kubeconfig/model.js";
 import type { Env } from "../../src/options/resolve.js";
+import { AKS_CLIENT_ID, AKS_SERVER_ID, aksClusterYaml, aksDevicecodeUsersYaml } from "../fixtures/kubeconfigs.js";
 import { testRuntime, type TestRuntime } from "../support/runtime.js";
 
-const SERVER = "6dae42f8-4368-4678-94ff-3960e28e3630";
-const AKS_CLIENT = "80faf920-1908-4b52-b5ef-a8e7bedfc67a";
+const SERVER = AKS_SERVER_ID;
+const AKS_CLIENT = AKS_CLIENT_ID;
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 
 /** What `az aks get-credentials` writes for an Entra-enabled cluster (kubelogin exec, devicecode). */
-const AKS_KUBECONFIG = `apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: LS0tCg==
-    server: https://aks.hcp.eastus.azmk8s.io:443
-  name: aks
-contexts:
-- context:
-    cluster: aks
-    user: clusterUser_rg_aks
-  name: aks
-current-context: aks
-kind: Config
-preferences: {}
-users:
-- name: clusterUser_rg_aks
-  user:
-    exec:
-      apiVersion: client.authentication.k8s.io/v1beta1
-      args:
-      - get-token
-      - --environment
-      - AzurePublicCloud
-      - --server-id
-      - ${SERVER}
-      - --client-id
-      - ${AKS_CLIENT}
-      - --tenant-id
-      - ${TENANT}
-      - --login
-      - devicecode
-      command: kubelogin
-      env: null
-      installHint: |2
-
-        kubelogin is not installed which is required to connect to AAD enabled cluster.
-
-        To learn more, please go to https://azure.github.io/kubelogin/
-      provideClusterInfo: false
-`;
+const AKS_KUBECONFIG = aksClusterYaml({ server: "https://aks.hcp.eastus.azmk8s.io:443", caData: "LS0tCg==" }) + aksDevicecodeUsersYaml(TENANT);
 
 const dirs: string[] = [];
 afterEach(async () => {

@@ -5,10 +5,10 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { load } from "js-yaml";
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { AKS_CLIENT_ID, aksClusterYaml, aksDevicecodeUsersYaml } from "../fixtures/kubeconfigs.js";
 import { KUBECTL_DIR, KUBELOGIN_BIN, runProcess, SERVER_ID, startLocalStack, type LocalStack } from "../support/local-stack.js";
 import { loadTestPki } from "../support/pki.js";
 
-const AKS_CLIENT_ID = "80faf920-1908-4b52-b5ef-a8e7bedfc67a";
 let stack: LocalStack;
 let shimDir: string;
 
@@ -27,52 +27,6 @@ afterAll(async () => {
   await stack.close();
 });
 
-function cluster() {
-  return `apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: ${stack.api.caData}
-    server: ${stack.api.url}
-  name: aks
-contexts:
-- context:
-    cluster: aks
-    user: clusterUser_rg_aks
-  name: aks
-current-context: aks
-kind: Config
-preferences: {}
-`;
-}
-
-const azAksGetCredentialsUser = (tenant: string) => `users:
-- name: clusterUser_rg_aks
-  user:
-    exec:
-      apiVersion: client.authentication.k8s.io/v1beta1
-      args:
-      - get-token
-      - --environment
-      - AzurePublicCloud
-      - --server-id
-      - ${SERVER_ID}
-      - --client-id
-      - ${AKS_CLIENT_ID}
-      - --tenant-id
-      - ${tenant}
-      - --login
-      - devicecode
-      command: kubelogin
-      env: null
-      installHint: |2
-
-        kubelogin is not installed which is required to connect to AAD enabled cluster.
-
-        To learn more, please go to https://azure.github.io/kubelogin/
-      interactiveMode: IfAvailable
-      provideClusterInfo: false
-`;
-
 const legacyAuthProviderUser = (tenant: string) => `users:
 - name: clusterUser_rg_aks
   user:
@@ -88,11 +42,11 @@ const legacyAuthProviderUser = (tenant: string) => `users:
 `;
 
 test.each([
-  ["az aks get-credentials (devicecode exec)", azAksGetCredentialsUser],
+  ["az aks get-credentials (devicecode exec)", aksDevicecodeUsersYaml],
   ["legacy auth-provider: azure", legacyAuthProviderUser],
 ])("%s → convert-kubeconfig -l spn → kubectl get nodes", async (name, user) => {
   const kubeconfig = join(stack.home, `${name.replace(/\W+/g, "-")}.yaml`);
-  await writeFile(kubeconfig, cluster() + user(stack.tenantId), { mode: 0o600 });
+  await writeFile(kubeconfig, aksClusterYaml({ server: stack.api.url, caData: stack.api.caData }) + user(stack.tenantId), { mode: 0o600 });
   const ciEnv = { KUBECONFIG: kubeconfig, AZURE_CLIENT_ID: stack.secretApp.clientId, AZURE_CLIENT_SECRET: stack.secretApp.secret };
 
   const converted = await stack.kubelogin(["convert-kubeconfig", "-l", "spn"], { env: ciEnv });

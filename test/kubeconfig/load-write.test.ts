@@ -14,6 +14,7 @@ import { KubeconfigLockedError, planWrites, writeFileAtomic, writeKubeconfigChan
 import { parseFlags } from "../../src/options/parse-flags.js";
 import { resolveOptions, type Env } from "../../src/options/resolve.js";
 import { CONVERT_ONLY_OPTIONS, GET_TOKEN_OPTIONS, GLOBAL_OPTIONS } from "../../src/options/table.js";
+import { aksClusterYaml } from "../fixtures/kubeconfigs.js";
 
 const SERVER = "6dae42f8-4368-4678-94ff-3960e28e3630";
 const CLIENT = "80faf920-1908-4b52-b5ef-a8e7bedfc67a";
@@ -76,21 +77,7 @@ const AKS_PROVIDER_USER = `- name: clusterUser_rg_aks
       name: azure
 `;
 
-const AKS_KUBECONFIG = `apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUU2RENDQXRDZ0F3SUJBZ0lRT0NmN3RzU3JYRGZuN3hNWlZzOUkzREFOQmdrcWhraUc5dzBCQVFzRkFEQU4K
-    server: https://aks-dns-1a2b3c.hcp.eastus.azmk8s.io:443
-  name: aks
-contexts:
-- context:
-    cluster: aks
-    user: clusterUser_rg_aks
-  name: aks
-current-context: aks
-kind: Config
-preferences: {}
-users:
+const AKS_KUBECONFIG = `${aksClusterYaml({ server: "https://aks-dns-1a2b3c.hcp.eastus.azmk8s.io:443", caData: "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUU2RENDQXRDZ0F3SUJBZ0lRT0NmN3RzU3JYRGZuN3hNWlZzOUkzREFOQmdrcWhraUc5dzBCQVFzRkFEQU4K" })}users:
 ${AKS_PROVIDER_USER}- name: other
   user:
     token: "0123"

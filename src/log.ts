@@ -5,8 +5,8 @@ import type { Clock, Output } from "./runtime.js";
 
 export interface Logger {
   readonly level: number;
-  /** Logged when -v is at least `level` (upstream logs at 5 and 10). */
-  v(level: number, message: string): void;
+  /** Logged when -v is at least `level` (upstream logs at 5 and 10). A function is only called then. */
+  v(level: number, message: string | (() => string)): void;
   warn(message: string): void;
   /** Values that must never appear in any log line or error text. */
   addSecrets(values: Iterable<string>): void;
@@ -24,7 +24,7 @@ export function createLogger(stderr: Output, level: number, clock: Clock, pid: n
   return {
     level,
     v: (at, message) => {
-      if (level >= at) line("I", message);
+      if (level >= at) line("I", typeof message === "function" ? message() : message);
     },
     warn: (message) => line("W", message),
     addSecrets: (values) => {

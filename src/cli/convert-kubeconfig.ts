@@ -24,7 +24,7 @@ export const convertKubeconfigCommand: Command = {
     const resolved = resolveOptions(parsed, rt.env, rt.homedir);
     const { options } = resolved;
     log.addSecrets([options.clientSecret, options.password, options.clientCertificatePassword]);
-    log.v(1, `options: ${describeOptions(resolved)}`);
+    log.v(1, () => `options: ${describeOptions(resolved)}`);
     validateOptions(options, resolved.provenance);
 
     // Not env-overridable: these three are read from the command line only.

@@ -18,7 +18,7 @@ export const getTokenCommand: Command = {
     const o = resolved.options;
     log.addSecrets([o.clientSecret, o.clientCertificatePassword, o.password]);
     // Upstream prints its summary at -v 10; provenance is useful at any -v, so it shows from 1.
-    log.v(1, `options: ${describeOptions(resolved)}`);
+    log.v(1, () => `options: ${describeOptions(resolved)}`);
     validateOptions(o, resolved.provenance);
     await getToken(resolved, { rt, log });
   },

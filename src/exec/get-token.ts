@@ -59,7 +59,7 @@ export async function getToken(resolved: ResolvedOptions, deps: GetTokenDeps): P
     return undefined;
   });
   if (cached && isFresh(cached, rt.clock.now())) {
-    log.v(5, `serving the cached token for ${strategy.mode} (expires ${new Date(cached.expiresOn).toISOString()})`);
+    log.v(5, () => `serving the cached token for ${strategy.mode} (expires ${new Date(cached.expiresOn).toISOString()})`);
     writeExecCredential(rt.stdout, execInfo.apiVersion, cached);
     return;
   }

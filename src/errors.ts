@@ -18,14 +18,26 @@ export class KubeloginError extends Error {
     this.exitCode = details.exitCode ?? 1;
   }
 
-  /** The same error, same class and hint, with upstream's breadcrumb prefix ("failed to get token: …"). */
+  /**
+   * Adds upstream's breadcrumb prefix ("failed to get token: …") to this error and returns it: the
+   * class, hint, cause chain and stack stay as they were, only the text gains the prefix.
+   */
   wrap(prefix: string): this {
-    const wrapped = Object.create(Object.getPrototypeOf(this) as object) as this;
-    Object.assign(wrapped, this);
-    Object.defineProperty(wrapped, "message", { value: `${prefix}: ${this.message}`, writable: true, configurable: true });
-    Object.defineProperty(wrapped, "cause", { value: this, writable: true, configurable: true });
-    return wrapped;
+    const before = this.message;
+    this.message = `${prefix}: ${before}`;
+    if (this.stack?.startsWith(`${this.name}: ${before}`)) this.stack = `${this.name}: ${this.message}${this.stack.slice(this.name.length + 2 + before.length)}`;
+    return this;
   }
+}
+
+/** Entra's ids for a failed request: support asks for them, so they are shown, never stripped. */
+export interface EntraIds {
+  readonly traceId?: string | undefined;
+  readonly correlationId?: string | undefined;
+}
+
+function entraIdsOf(err: unknown): EntraIds | undefined {
+  return err instanceof AuthenticationError ? err.traceIds : undefined;
 }
 
 /** Command-line syntax: unknown flag or command, bad flag value. */
@@ -52,7 +64,14 @@ export class ExecInfoError extends KubeloginError {}
 export class CertificateError extends KubeloginError {}
 
 /** The identity provider refused the request (AADSTS code kept in the message). */
-export class AuthenticationError extends KubeloginError {}
+export class AuthenticationError extends KubeloginError {
+  readonly traceIds: EntraIds | undefined;
+
+  constructor(message: string, details: ErrorDetails & { traceIds?: EntraIds | undefined } = {}) {
+    super(message, details);
+    this.traceIds = details.traceIds?.traceId || details.traceIds?.correlationId ? details.traceIds : undefined;
+  }
+}
 
 /** The identity provider could not be reached at all. */
 export class NetworkError extends KubeloginError {}
@@ -60,6 +79,9 @@ export class NetworkError extends KubeloginError {}
 export class TimeoutError extends KubeloginError {}
 
 export class NotImplementedError extends KubeloginError {}
+
+/** The cache could not be read, written or locked (the OS error is the cause): get-token goes on without it. */
+export class CacheError extends KubeloginError {}
 
 export class CacheLockTimeoutError extends KubeloginError {
   constructor(readonly lockPath: string, waitedMs: number) {
@@ -92,6 +114,8 @@ export function formatError(err: unknown, verbose: boolean, secrets: Iterable<st
   if (err instanceof KubeloginError) {
     lines.push(`Error: ${err.message}`);
     if (err.hint) lines.push(`hint: ${err.hint}`);
+    const ids = entraIdsOf(err);
+    if (ids) lines.push(`trace id: ${ids.traceId ?? "none"}, correlation id: ${ids.correlationId ?? "none"}`);
   } else if (err instanceof Error) {
     lines.push(`Error: ${err.message}`);
   } else {

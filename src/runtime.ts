@@ -1,17 +1,37 @@
 // The edges of the process as plain values. nodeRuntime() is the only code besides main.ts that
 // touches `process`; tests build their own Runtime with a fixed clock, an env record and buffers.
+import { writeSync } from "node:fs";
 import { homedir } from "node:os";
 import type { Env } from "./options/resolve.js";
 
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms`, or rejects with the signal's reason once it is aborted. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export interface Output {
+  /** Writes everything or throws (a closed or full stdout is an error the caller reports). */
   write(text: string): void;
 }
+
+export interface SpawnOptions {
+  readonly env: Env;
+  readonly cwd?: string;
+  /** Kills the child when aborted (--timeout). */
+  readonly signal?: AbortSignal;
+}
+
+export interface SpawnResult {
+  /** null when the child was ended by a signal. */
+  readonly exitCode: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a program with an argument array (never through a shell) and collects its output. */
+export type Spawn = (file: string, args: readonly string[], options: SpawnOptions) => Promise<SpawnResult>;
 
 export interface Runtime {
   readonly env: Env;
@@ -24,22 +44,105 @@ export interface Runtime {
   readonly pid: number;
   /** Whether a process on this host still runs (stale cache locks are broken when it does not). */
   readonly isProcessAlive: (pid: number) => boolean;
+  /** HTTP for every identity-provider request, so tests can see where requests go. */
+  readonly fetch: typeof fetch;
+  readonly spawn: Spawn;
+  /** Opens the system browser ($BROWSER first) without waiting for it; never on our stdout. */
+  readonly openBrowser: (url: string) => Promise<void>;
   /** For --version: the runtime and platform, in Go's GOOS/GOARCH spelling. */
   readonly build: { readonly runtimeVersion: string; readonly platform: string };
 }
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+export const systemClock: Clock = { now: () => Date.now(), sleep: abortableSleep };
+
+/**
+ * Writes to a file descriptor synchronously, so a failure (stdout closed, /dev/full) is thrown to
+ * the caller instead of surfacing later as an unhandled stream error, and so a cached get-token
+ * never builds process.stdout's stream stack.
+ */
+export function fdOutput(fd: number): Output {
+  return {
+    write(text) {
+      let rest = Buffer.from(text, "utf8");
+      while (rest.length > 0) {
+        try {
+          rest = rest.subarray(writeSync(fd, rest));
+        } catch (err) {
+          // A non-blocking pipe that is momentarily full: wait for the reader, as a stream would.
+          if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+        }
+      }
+    },
+  };
+}
+
+export const spawnProcess: Spawn = async (file, args, options) => {
+  const { spawn } = await import("node:child_process");
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, [...args], {
+      env: options.env as NodeJS.ProcessEnv,
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      shell: false,
+      // Never the plugin's stdout: that is the exec protocol.
+      stdio: ["ignore", "pipe", "pipe"],
+      windowsHide: true,
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+    child.on("error", reject);
+    child.on("close", (exitCode) =>
+      resolve({ exitCode, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }),
+    );
+  });
 };
+
+/** $BROWSER (as xdg-open reads it: the first of a `:`-separated list), else the platform's opener. */
+async function openSystemBrowser(env: Env, url: string): Promise<void> {
+  const { spawn } = await import("node:child_process");
+  const configured = env.BROWSER?.split(":").find((b) => b.trim() !== "");
+  const [file, args] = configured
+    ? [configured, [url]]
+    : process.platform === "darwin"
+      ? ["open", [url]]
+      : process.platform === "win32"
+        ? ["rundll32", ["url.dll,FileProtocolHandler", url]]
+        : ["xdg-open", [url]];
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(file, args, { env: env as NodeJS.ProcessEnv, stdio: "ignore", detached: true });
+    child.once("error", reject);
+    child.once("spawn", () => {
+      child.unref();
+      resolve();
+    });
+  });
+}
 
 export function nodeRuntime(): Runtime {
   const env = Object.freeze({ ...process.env });
   return {
     env,
     clock: systemClock,
-    stdout: { write: (text) => void process.stdout.write(text) },
-    stderr: { write: (text) => void process.stderr.write(text) },
+    stdout: fdOutput(1),
+    stderr: fdOutput(2),
     homedir: env.HOME || homedir(),
     pid: process.pid,
     isProcessAlive: (pid) => {
@@ -51,6 +154,9 @@ export function nodeRuntime(): Runtime {
         return (err as NodeJS.ErrnoException).code === "EPERM";
       }
     },
+    fetch: (input, init) => fetch(input, init),
+    spawn: spawnProcess,
+    openBrowser: (url) => openSystemBrowser(env, url),
     build: { runtimeVersion: `node ${process.version}`, platform: `${goOs(process.platform)}/${goArch(process.arch)}` },
   };
 }

@@ -13,27 +13,11 @@ export interface CachedToken {
 }
 
 /**
- * Everything that identifies a token. Two service principals, tenants, clouds or audiences never
- * share an entry; the credential (secret, certificate path, user) is part of the key too, so a
- * changed or wrong secret is sent to the identity provider instead of being answered from cache.
+ * The entry name for a strategy's cache key (login/types.ts LoginPlan): a hash, so no secret and
+ * no user name ever appears in a file name. The key's first element is the login mode.
  */
-export interface TokenIdentity {
-  readonly mode: string;
-  readonly authority: string;
-  readonly tenantId: string;
-  readonly clientId: string;
-  readonly scope: string;
-  readonly credential: readonly string[];
-}
-
-/**
- * The entry name: a hash, so no secret and no user name ever appears in a file name. The fields are
- * listed, not the object hashed, so the name depends neither on key order nor on extra properties.
- */
-export function tokenEntryName(identity: TokenIdentity): string {
-  const { mode, authority, tenantId, clientId, scope, credential } = identity;
-  const key = JSON.stringify(["kubelogin-token-v1", mode, authority, tenantId, clientId, scope, credential]);
-  const digest = createHash("sha256").update(key).digest("hex");
+export function tokenEntryName(cacheKey: readonly string[]): string {
+  const digest = createHash("sha256").update(JSON.stringify(["kubelogin-token-v2", ...cacheKey])).digest("hex");
   return `token-${digest.slice(0, 40)}.json`;
 }
 
@@ -56,17 +40,9 @@ export function parseTokenEntry(content: string | null): CacheRead {
   return { kind: "corrupt" };
 }
 
-export function formatTokenEntry(identity: TokenIdentity, token: CachedToken): string {
-  // The descriptive fields help a person reading the cache dir; only the hash is used for lookup.
-  return JSON.stringify({
-    accessToken: token.token,
-    expiresOn: Math.floor(token.expiresOn / 1000),
-    mode: identity.mode,
-    authority: identity.authority,
-    tenantId: identity.tenantId,
-    clientId: identity.clientId,
-    scope: identity.scope,
-  });
+export function formatTokenEntry(cacheKey: readonly string[], token: CachedToken): string {
+  // The mode helps a person reading the cache dir; only the name's hash is used for lookup.
+  return JSON.stringify({ accessToken: token.token, expiresOn: Math.floor(token.expiresOn / 1000), mode: cacheKey[0] });
 }
 
 /** Reads an entry; a corrupt one is set aside (and reported) so it is rebuilt, never fatal. */

@@ -1,6 +1,8 @@
 // The ExecCredential kubectl reads from our stdout (compat spec §2.2): one compact JSON line, keys
 // in Go's order, expiry in UTC RFC 3339 whole seconds. writeExecCredential is the only code in
 // kubelogin that writes to stdout for get-token.
+import { KubeloginError } from "../errors.js";
+import { goPathError } from "../os-error.js";
 import type { Output } from "../runtime.js";
 import type { ExecApiVersion } from "./exec-info.js";
 
@@ -25,5 +27,13 @@ export function formatExecCredential(apiVersion: ExecApiVersion, token: ExecToke
 }
 
 export function writeExecCredential(stdout: Output, apiVersion: ExecApiVersion, token: ExecToken): void {
-  stdout.write(formatExecCredential(apiVersion, token));
+  const text = formatExecCredential(apiVersion, token);
+  try {
+    stdout.write(text);
+  } catch (err) {
+    throw new KubeloginError(`could not write the ExecCredential: ${goPathError(err, "write", "/dev/stdout")}`, {
+      hint: "kubelogin's standard output was closed or full; it must be a pipe that kubectl (or you) reads",
+      cause: err,
+    });
+  }
 }

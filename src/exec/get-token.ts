@@ -1,18 +1,16 @@
-// The get-token use case (compat spec §3.1): options → exec info → strategy checks → cached token
-// or, under a per-identity lock, one identity-provider request → ExecCredential on stdout.
-import { createFileStore } from "../cache/file-store.js";
-import { isFilesystemError } from "../cache/fs-errors.js";
+// The get-token use case (compat spec §3.1): options → exec info → the strategy's plan (checks,
+// request, cache key) → cached token, or, under a per-identity lock, one identity-provider
+// request → ExecCredential on stdout.
 import { withLock, type LockOptions } from "../cache/lock.js";
-import type { TokenStore } from "../cache/store.js";
-import { formatTokenEntry, isFresh, readCachedToken, tokenEntryName, type CachedToken, type TokenIdentity } from "../cache/token-cache.js";
-import { KubeloginError, MissingOptionError, TimeoutError } from "../errors.js";
+import { createStores } from "../cache/stores.js";
+import { formatTokenEntry, isFresh, readCachedToken, tokenEntryName, type CachedToken } from "../cache/token-cache.js";
+import { CacheError, KubeloginError, MissingOptionError, TimeoutError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { formatGoDuration } from "../options/duration.js";
 import type { ResolvedOptions } from "../options/resolve.js";
 import type { LoginMode } from "../options/table.js";
-import { chooseAuthorityHost, scopeFor } from "../login/authority.js";
 import { loadStrategy } from "../login/registry.js";
-import type { LoginStrategy, TokenRequest } from "../login/types.js";
+import type { Interaction, LoginDeps, LoginPlan, LoginStrategy } from "../login/types.js";
 import type { Runtime } from "../runtime.js";
 import { writeExecCredential } from "./exec-credential.js";
 import { parseExecInfo } from "./exec-info.js";
@@ -20,6 +18,8 @@ import { parseExecInfo } from "./exec-info.js";
 export interface GetTokenDeps {
   readonly rt: Runtime;
   readonly log: Logger;
+  /** The strategy registry; tests may hand in their own strategies. */
+  readonly strategyFor?: (mode: LoginMode) => Promise<LoginStrategy>;
 }
 
 /** Options are already resolved and validated (upstream's Validate runs before Do). */
@@ -28,34 +28,26 @@ export async function getToken(resolved: ResolvedOptions, deps: GetTokenDeps): P
   const o = resolved.options;
   const execInfo = parseExecInfo(rt.env.KUBERNETES_EXEC_INFO);
   if (o.serverId === "") throw new MissingOptionError("server-id is required", "--server-id");
+  const deadline = rt.clock.now() + o.timeout;
 
-  const strategy = await loadStrategy(o.loginMethod as LoginMode);
+  const strategy = await (deps.strategyFor ?? loadStrategy)(o.loginMethod as LoginMode);
+  let plan: LoginPlan;
   try {
-    strategy.checkOptions(o);
+    plan = await strategy.plan(o, { env: rt.env, homedir: rt.homedir });
   } catch (err) {
     throw err instanceof KubeloginError ? err.wrap("failed to create azidentity credential") : err;
   }
-  const authority = chooseAuthorityHost(o.authorityHost, o.environment);
-  if (authority.warning) rt.stderr.write(`Warning: ${authority.warning}\n`);
-  const request: TokenRequest = { options: o, authorityHost: authority.host, scope: scopeFor(o.serverId) };
-  const identity: TokenIdentity = {
-    mode: strategy.mode,
-    authority: authority.host,
-    tenantId: o.tenantId,
-    clientId: o.clientId,
-    scope: request.scope,
-    credential: strategy.credentialIdentity(o),
-  };
+  for (const warning of plan.warnings) rt.stderr.write(`Warning: ${warning}\n`);
 
-  const deadline = rt.clock.now() + o.timeout;
-  const store = createFileStore(o.cacheDir, rt.clock.now);
-  const entry = tokenEntryName(identity);
-  const lock: LockOptions = { clock: rt.clock, pid: rt.pid, isProcessAlive: rt.isProcessAlive, timeoutMs: o.timeout };
+  const stores = createStores({ cacheDir: o.cacheDir, now: rt.clock.now });
+  const tokens = stores.accessTokens;
+  const entry = tokenEntryName(plan.cacheKey);
   const reportCorrupt = (aside: string | undefined): void =>
     log.warn(`cache entry ${entry} was unreadable; ${aside ? `set aside as ${aside} and ` : ""}rebuilding it`);
 
-  const cached = await readCachedToken(store, entry, reportCorrupt).catch((err: unknown) => {
-    log.v(1, `cannot read the token cache in ${store.location}: ${(err as Error).message}`);
+  const cached = await readCachedToken(tokens, entry, reportCorrupt).catch((err: unknown) => {
+    if (!(err instanceof CacheError)) throw err;
+    log.v(1, `cannot read the token cache in ${tokens.location}: ${err.message}`);
     return undefined;
   });
   if (cached && isFresh(cached, rt.clock.now())) {
@@ -64,51 +56,82 @@ export async function getToken(resolved: ResolvedOptions, deps: GetTokenDeps): P
     return;
   }
 
-  const acquire = (): Promise<CachedToken> => acquireWithin(strategy, request, { rt, log, store, lock, provenance: resolved.provenance }, deadline);
+  const lock = (): LockOptions => ({
+    clock: rt.clock,
+    pid: rt.pid,
+    isProcessAlive: rt.isProcessAlive,
+    timeoutMs: Math.max(0, deadline - rt.clock.now()),
+  });
+  const interaction = interactionFor(rt, execInfo.interactive);
+  const loginDeps = (signal: AbortSignal): LoginDeps => ({
+    rt,
+    log,
+    state: stores.longLived,
+    lock: lock(),
+    provenance: resolved.provenance,
+    signal,
+    deadline,
+    interaction,
+  });
+  const acquire = (): Promise<CachedToken> => withinDeadline(rt, deadline, o.timeout, (signal) => plan.acquire(loginDeps(signal)));
+
+  // The login runs at most once: a failure of the cache around it (lock, read, write) means going
+  // on without the cache, but an error from the login itself is reported as it is.
+  let loginStarted = false;
   let token: CachedToken;
   try {
-    token = await withLock(`${store.lockDir}/${entry}.lock`, lock, async () => {
+    token = await withLock(`${tokens.lockDir}/${entry}.lock`, lock(), async () => {
       // Another kubelogin may have fetched it while this one waited for the lock: N parallel
       // kubectl calls make one identity-provider request.
-      const fetched = await readCachedToken(store, entry, reportCorrupt);
+      const fetched = await readCachedToken(tokens, entry, reportCorrupt);
       if (fetched && isFresh(fetched, rt.clock.now())) return fetched;
+      loginStarted = true;
       const fresh = await acquire();
-      await store.write(entry, formatTokenEntry(identity, fresh)).catch((err: unknown) => {
-        log.warn(`could not save the token in ${store.location}: ${(err as Error).message}`);
+      await tokens.write(entry, formatTokenEntry(plan.cacheKey, fresh)).catch((err: unknown) => {
+        if (!(err instanceof CacheError)) throw err;
+        log.warn(`could not save the token in ${tokens.location}: ${err.message}`);
       });
       return fresh;
     });
   } catch (err) {
-    if (!isFilesystemError(err)) throw err;
+    if (!(err instanceof CacheError) || loginStarted) throw err;
     // An unusable cache dir (read-only home, full disk) must not stop kubectl: go without cache.
-    log.v(1, `the token cache in ${store.location} is unusable (${(err as Error).message}); continuing without it`);
+    log.v(1, `the token cache in ${tokens.location} is unusable (${err.message}); continuing without it`);
     token = await acquire();
   }
   writeExecCredential(rt.stdout, execInfo.apiVersion, token);
 }
 
-async function acquireWithin(
-  strategy: LoginStrategy,
-  request: TokenRequest,
-  base: { rt: Runtime; log: Logger; store: TokenStore; lock: LockOptions; provenance: ResolvedOptions["provenance"] },
-  deadline: number,
-): Promise<CachedToken> {
+/** Device-code messages go to stderr at once (kubectl passes it through); the browser comes from the runtime. */
+function interactionFor(rt: Runtime, interactive: boolean): Interaction {
+  return {
+    interactive,
+    showMessage: (text) => rt.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+    openBrowser: (url) => rt.openBrowser(url),
+  };
+}
+
+/**
+ * Runs the login with the time --timeout has left. The signal cancels what can be cancelled
+ * (requests, sleeps, child processes); the race ends the wait for what cannot (a blocked read),
+ * and main.ts then exits.
+ */
+async function withinDeadline<T>(rt: Runtime, deadline: number, timeout: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   // setTimeout fires at once for delays past 2^31-1 ms (about 24.8 days); "--timeout 720h" means "no hurry".
-  const remaining = Math.min(Math.max(0, deadline - base.rt.clock.now()), 2 ** 31 - 1);
+  const remaining = Math.min(Math.max(0, deadline - rt.clock.now()), 2 ** 31 - 1);
   const controller = new AbortController();
+  const expiredError = new TimeoutError(`failed to get token: timed out after ${formatGoDuration(timeout)}`, {
+    hint: "raise --timeout (or AZURE_CLI_TIMEOUT), and check that the identity provider is reachable",
+  });
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      controller.abort();
-      reject(
-        new TimeoutError(`failed to get token: timed out after ${formatGoDuration(request.options.timeout)}`, {
-          hint: "raise --timeout (or AZURE_CLI_TIMEOUT), and check that the identity provider is reachable",
-        }),
-      );
+      controller.abort(expiredError);
+      reject(expiredError);
     }, remaining);
   });
   try {
-    return await Promise.race([strategy.acquireToken(request, { ...base, signal: controller.signal }), expired]);
+    return await Promise.race([work(controller.signal), expired]);
   } finally {
     clearTimeout(timer);
   }

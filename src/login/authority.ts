@@ -37,3 +37,31 @@ export function scopeFor(serverId: string): string {
   const trimmed = serverId.replace(/\/+$/, "");
   return trimmed.endsWith("/.default") ? trimmed : `${trimmed}/.default`;
 }
+
+/** azidentity's tenant check: alphanumerics, `-` and `.` only, so a tenant can never change the request path. */
+export function isValidTenantId(tenantId: string): boolean {
+  return /^[0-9A-Za-z.-]+$/.test(tenantId);
+}
+
+export const INVALID_TENANT_MESSAGE =
+  "invalid tenantID. You can locate your tenantID by following the instructions listed here: https://learn.microsoft.com/partner-center/find-ids-and-domain-names";
+
+/** Where an Entra ID token request goes and what it asks for (compat spec §3.1, §3.2). */
+export interface EntraTarget {
+  /** With trailing slash: https://login.microsoftonline.com/ */
+  readonly authorityHost: string;
+  readonly tenantId: string;
+  /** `<server-id>/.default` */
+  readonly scope: string;
+  readonly warnings: readonly string[];
+}
+
+export function entraTarget(o: { authorityHost: string; environment: string; tenantId: string; serverId: string }): EntraTarget {
+  const choice = chooseAuthorityHost(o.authorityHost, o.environment);
+  return { authorityHost: choice.host, tenantId: o.tenantId, scope: scopeFor(o.serverId), warnings: choice.warning ? [choice.warning] : [] };
+}
+
+/** The ADAL v1 resource for a server id: the scope without its `/.default` (first occurrence, as adal). */
+export function resourceFor(serverId: string): string {
+  return scopeFor(serverId).replace("/.default", "");
+}

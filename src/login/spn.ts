@@ -1,12 +1,14 @@
 // Service principal login (compat spec §3.6): client credentials with a secret, or with a PEM or
 // PFX certificate, through MSAL's confidential client. A certificate beats a secret when both are
-// set, as upstream. Legacy (ADAL v1) and PoP variants land in this file when they are built.
+// set, as upstream. Legacy (ADAL v1) and PoP variants belong in this file.
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { CertificateError, KubeloginError, MissingOptionError, NotImplementedError } from "../errors.js";
+import { constants } from "node:fs";
+import { open, stat } from "node:fs/promises";
+import { CertificateError, KubeloginError, MissingOptionError, NotImplementedError, ValidationError } from "../errors.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { goPathError } from "../os-error.js";
-import type { AccessToken, LoginDeps, LoginStrategy, TokenRequest } from "./types.js";
+import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId, type EntraTarget } from "./authority.js";
+import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy } from "./types.js";
 
 const messages = {
   clientId: "client ID cannot be empty",
@@ -14,11 +16,24 @@ const messages = {
   clientSecret: "client secret cannot be empty",
   legacy: "--legacy (ADAL v1) service principal login is not implemented yet in this kubelogin",
   pop: "--pop-enabled service principal login is not implemented yet in this kubelogin",
+  notRegularFile: "not a regular file",
 } as const;
+
+/** secret or certificate, then the v1 (legacy) or PoP variant: each is a different token. */
+export type SpnVariant = "bearer" | "legacy" | { readonly popClaimU: string };
+
+/** Everything that makes a service principal's token distinct; pure, so tests can compare keys. */
+export function spnCacheKey(target: EntraTarget, clientId: string, variant: SpnVariant, credential: readonly string[]): string[] {
+  const shape = typeof variant === "string" ? variant : `pop u=${variant.popClaimU}`;
+  return ["spn", shape, target.authorityHost, target.tenantId, clientId, target.scope, ...credential];
+}
 
 function checkOptions(o: Readonly<GetTokenOptions>): void {
   if (o.clientId === "") throw new MissingOptionError(messages.clientId, "--client-id", envNamesFor("clientId", o));
   if (o.tenantId === "") throw new MissingOptionError(messages.tenantId, "--tenant-id", envNamesFor("tenantId", o));
+  if (!isValidTenantId(o.tenantId)) {
+    throw new ValidationError(INVALID_TENANT_MESSAGE, { hint: "--tenant-id takes a tenant ID (a GUID) or a domain name such as contoso.onmicrosoft.com" });
+  }
   if (o.clientCertificate === "" && o.clientSecret === "") {
     const names = [...envNamesFor("clientSecret", o), ...envNamesFor("clientCertificate", o)];
     throw new MissingOptionError(messages.clientSecret, "--client-secret or --client-certificate", names);
@@ -27,28 +42,70 @@ function checkOptions(o: Readonly<GetTokenOptions>): void {
   if (o.isPopTokenEnabled) throw new NotImplementedError(messages.pop, { hint: "drop --pop-enabled/--pop-claims to get a bearer token" });
 }
 
-function credentialIdentity(o: Readonly<GetTokenOptions>): readonly string[] {
-  if (o.clientCertificate !== "") return ["certificate", o.clientCertificate];
-  return ["secret", createHash("sha256").update(o.clientSecret).digest("hex")];
+const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+/**
+ * A certificate is identified by its file (device, inode, size, times) and its password, so a
+ * replaced file or a changed password misses the cache, without reading the file on the cached
+ * path. Anything but a regular file is refused here, before it is opened: reading a FIFO or a
+ * device would block past --timeout.
+ */
+async function certificateFingerprint(path: string, password: string): Promise<string[]> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    throw certificateReadError(path, goPathError(err, "open", path), err);
+  }
+  if (!info.isFile()) throw certificateReadError(path, `open ${path}: ${messages.notRegularFile}`);
+  return ["certificate", path, String(info.dev), String(info.ino), String(info.size), String(info.mtimeMs), String(info.ctimeMs), sha256(password)];
+}
+
+function certificateReadError(path: string, reason: string, cause?: unknown): CertificateError {
+  return new CertificateError(`failed to read certificate: failed to read the certificate file (${path}): ${reason}`, {
+    hint: "check --client-certificate (or AZURE_CLIENT_CERTIFICATE_PATH / AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE)",
+    cause,
+  });
+}
+
+async function plan(o: Readonly<GetTokenOptions>): Promise<LoginPlan> {
+  checkOptions(o);
+  const target = entraTarget(o);
+  const usesCertificate = o.clientCertificate !== "";
+  const credential = usesCertificate ? await certificateFingerprint(o.clientCertificate, o.clientCertificatePassword) : ["secret", sha256(o.clientSecret)];
+  return {
+    cacheKey: spnCacheKey(target, o.clientId, "bearer", credential),
+    warnings: target.warnings,
+    acquire: (deps) => acquireToken(o, target, deps),
+  };
+}
+
+/** Opened without blocking and checked again once open: the file may have been swapped since plan(). */
+async function readCertificateFile(path: string): Promise<Buffer> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw certificateReadError(path, goPathError(err, "open", path), err);
+  }
+  try {
+    if (!(await handle.stat()).isFile()) throw certificateReadError(path, `read ${path}: ${messages.notRegularFile}`);
+    return await handle.readFile();
+  } catch (err) {
+    throw err instanceof CertificateError ? err : certificateReadError(path, goPathError(err, "read", path), err);
+  } finally {
+    await handle.close();
+  }
 }
 
 async function loadCertificate(path: string, password: string) {
-  let data: Buffer;
-  try {
-    data = await readFile(path);
-  } catch (err) {
-    throw new CertificateError(`failed to read certificate: failed to read the certificate file (${path}): ${goPathError(err, undefined, path)}`, {
-      hint: "check --client-certificate (or AZURE_CLIENT_CERTIFICATE_PATH / AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE)",
-      cause: err,
-    });
-  }
+  const data = await readCertificateFile(path);
   // Loaded only here: node-forge (for PFX) has no place on the cached path.
   const { parseClientCertificate } = await import("./certificate.js");
   return parseClientCertificate(data, path, password);
 }
 
-async function acquireToken(request: TokenRequest, deps: LoginDeps): Promise<AccessToken> {
-  const o = request.options;
+async function acquireToken(o: Readonly<GetTokenOptions>, target: EntraTarget, deps: LoginDeps): Promise<AccessToken> {
   const usesCertificate = o.clientCertificate !== "";
   let credential;
   try {
@@ -60,36 +117,23 @@ async function acquireToken(request: TokenRequest, deps: LoginDeps): Promise<Acc
   }
   deps.log.v(5, `using credential: ${usesCertificate ? "ClientCertificateCredential" : "ClientSecretCredential"}`);
 
-  const [{ ConfidentialClientApplication }, { msalConfiguration, authorityFor }, { fromMsalError }, { createMsalCachePlugin }] = await Promise.all([
-    import("@azure/msal-node"),
-    import("./msal/app.js"),
-    import("./msal/errors.js"),
-    import("../cache/msal-plugin.js"),
-  ]);
-  const appEntry = `msal-${createHash("sha256").update(JSON.stringify([request.authorityHost, o.tenantId, o.clientId, credentialIdentity(o)])).digest("hex").slice(0, 40)}.json`;
-  const cachePlugin = createMsalCachePlugin(deps.store, appEntry, deps.lock, {
-    corrupt: (aside) => deps.log.warn(`the MSAL cache entry was unreadable and has been set aside${aside ? ` as ${aside}` : ""}`),
-    unusable: (err) => deps.log.v(1, `the MSAL cache in ${deps.store.location} is unusable (${err.message}); continuing without it`),
-  });
-  const app = new ConfidentialClientApplication(
-    msalConfiguration(
-      { authorityHost: request.authorityHost, tenantId: o.tenantId, clientId: o.clientId, disableInstanceDiscovery: o.disableInstanceDiscovery, cachePlugin, log: deps.log },
-      credential,
-    ),
-  );
-  deps.log.v(5, `getting token with scopes: [${request.scope}]`);
+  const [{ createConfidentialClient, authorityFor }, { fromMsalError }] = await Promise.all([import("./msal/client.js"), import("./msal/errors.js")]);
+  const app = createConfidentialClient({ authorityHost: target.authorityHost, tenantId: target.tenantId, clientId: o.clientId }, credential, deps);
+  deps.log.v(5, `getting token with scopes: [${target.scope}]`);
   try {
-    const result = await app.acquireTokenByClientCredential({ scopes: [request.scope] });
+    const result = await app.acquireTokenByClientCredential({ scopes: [target.scope] });
     if (!result?.accessToken || !result.expiresOn) throw new KubeloginError("the identity provider returned no access token");
     return { token: result.accessToken, expiresOn: result.expiresOn.getTime() };
   } catch (err) {
+    if (deps.signal.aborted) throw deps.signal.reason;
     const translated = await fromMsalError(err, {
-      authority: authorityFor(request.authorityHost, o.tenantId),
+      authority: authorityFor(target.authorityHost, target.tenantId),
       clientId: o.clientId,
-      tenantId: o.tenantId,
+      tenantId: target.tenantId,
       provenance: deps.provenance,
-      credentialKind: usesCertificate ? "client certificate" : "client secret",
-      fetchImpl: fetch,
+      credential: usesCertificate ? "clientCertificate" : "clientSecret",
+      fetch: deps.rt.fetch,
+      signal: deps.signal,
     });
     throw translated.wrap("failed to get token");
   }
@@ -99,4 +143,4 @@ function toMsalCertificate(cert: { privateKeyPem: string; certificatePem: string
   return { thumbprintSha256: cert.thumbprintSha256, privateKey: cert.privateKeyPem, x5c: cert.certificatePem };
 }
 
-export const spn: LoginStrategy = { mode: "spn", checkOptions, credentialIdentity, acquireToken };
+export const spn: LoginStrategy = { mode: "spn", plan };

@@ -1,7 +1,7 @@
 import type { LockOptions } from "../cache/lock.js";
 import type { TokenStore } from "../cache/store.js";
 import type { Logger } from "../log.js";
-import type { GetTokenOptions, Provenance } from "../options/resolve.js";
+import type { Env, GetTokenOptions, Provenance } from "../options/resolve.js";
 import type { LoginMode } from "../options/table.js";
 import type { Runtime } from "../runtime.js";
 
@@ -11,31 +11,55 @@ export interface AccessToken {
   readonly expiresOn: number;
 }
 
+/** How a strategy reaches the person at the keyboard; it never prints itself (stdout is the protocol). */
+export interface Interaction {
+  /** kubectl's spec.interactive. false does not mean nobody is there (GUI clients say false): keep signing in, on stderr. */
+  readonly interactive: boolean;
+  /** Shows a message as is, on its own line, at once (the device-code instructions). */
+  showMessage(text: string): void;
+  /** Opens the system browser on `url` ($BROWSER first); rejects when no browser can be started. */
+  openBrowser(url: string): Promise<void>;
+}
+
 export interface LoginDeps {
   readonly rt: Runtime;
   readonly log: Logger;
-  readonly store: TokenStore;
-  /** How strategies take cache locks (MSAL's cache entry), with the run's clock and deadline. */
+  /** Long-lived state (decision 10): MSAL's cache blob with refresh tokens, auth records, PoP keys. */
+  readonly state: TokenStore;
+  /** How strategies take cache locks on `state` entries, with the run's clock. */
   readonly lock: LockOptions;
   readonly provenance: Provenance;
-  /** Aborted when --timeout runs out. */
+  /** Aborted when --timeout runs out: pass it to every request, sleep and child process. */
   readonly signal: AbortSignal;
+  /** When --timeout runs out, in the clock's milliseconds (what a lock wait has left). */
+  readonly deadline: number;
+  readonly interaction: Interaction;
 }
 
-/** What a strategy needs to know about the request, already derived from the options. */
-export interface TokenRequest {
-  readonly options: Readonly<GetTokenOptions>;
-  /** Authority host with trailing slash, e.g. https://login.microsoftonline.com/ */
-  readonly authorityHost: string;
-  /** `<server-id>/.default` (compat spec §3.1). */
-  readonly scope: string;
+/** What a strategy may look at while planning: cheap, local, and never the network. */
+export interface PlanContext {
+  readonly env: Env;
+  readonly homedir: string;
+}
+
+/**
+ * A strategy's answer to "which token is this?": its complete cache identity, and how to get it.
+ * Everything that makes a token distinct (mode, variant, authority, tenant, client, scope or
+ * resource, credential fingerprint, PoP binding, signed-in account) is in `cacheKey`, so one
+ * variant is never served another's token.
+ */
+export interface LoginPlan {
+  readonly cacheKey: readonly string[];
+  /** Printed as `Warning: <text>` on stderr before anything else happens (unknown --environment). */
+  readonly warnings: readonly string[];
+  acquire(deps: LoginDeps): Promise<AccessToken>;
 }
 
 export interface LoginStrategy {
   readonly mode: LoginMode;
-  /** Upstream's credential-construction checks ("client ID cannot be empty"); pure, loads nothing heavy. */
-  checkOptions(options: Readonly<GetTokenOptions>): void;
-  /** What, besides mode/authority/tenant/client/scope, makes a token this one and not another. */
-  credentialIdentity(options: Readonly<GetTokenOptions>): readonly string[];
-  acquireToken(request: TokenRequest, deps: LoginDeps): Promise<AccessToken>;
+  /**
+   * Upstream's credential-construction checks ("client ID cannot be empty") and the plan. Runs on
+   * the cached path too, so it loads nothing heavy and makes no request.
+   */
+  plan(options: Readonly<GetTokenOptions>, context: PlanContext): Promise<LoginPlan>;
 }

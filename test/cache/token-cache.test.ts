@@ -12,63 +12,43 @@ import {
   parseTokenEntry,
   readCachedToken,
   tokenEntryName,
-  type TokenIdentity,
 } from "../../src/cache/token-cache.js";
 
 const SECRET = "s3cr3t-value";
-const identity: TokenIdentity = {
-  mode: "spn",
-  authority: "login.microsoftonline.com",
-  tenantId: "00000000-0000-0000-0000-00000000000a",
-  clientId: "00000000-0000-0000-0000-00000000000b",
-  scope: "6dae42f8-4368-4678-94ff-3960e28e3630/.default",
-  credential: [`secret:${SECRET}`],
-};
+// A cache key as a strategy plans it (login/types.ts LoginPlan): mode first, then what makes the token distinct.
+const key = [
+  "spn",
+  "bearer",
+  "https://login.microsoftonline.com/",
+  "00000000-0000-0000-0000-00000000000a",
+  "00000000-0000-0000-0000-00000000000b",
+  "6dae42f8-4368-4678-94ff-3960e28e3630/.default",
+  "secret",
+  SECRET,
+];
 const NOW = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
 
 describe("tokenEntryName", () => {
   it("is a stable hash name", () => {
     // Pinned: a change here invalidates every user's cache, so it must be deliberate.
-    expect(tokenEntryName(identity)).toBe("token-48c81a7a6c6d223cfe9d1b93c874210020efc7f7.json");
-    expect(tokenEntryName({ ...identity, credential: [...identity.credential] })).toBe(tokenEntryName(identity));
+    expect(tokenEntryName(key)).toBe("token-9edd948ed256f5ed4f527400ce08851972f02a38.json");
+    expect(tokenEntryName([...key])).toBe(tokenEntryName(key));
   });
 
-  it("depends neither on key order nor on extra properties", () => {
-    const reordered: TokenIdentity = {
-      credential: identity.credential,
-      scope: identity.scope,
-      clientId: identity.clientId,
-      tenantId: identity.tenantId,
-      authority: identity.authority,
-      mode: identity.mode,
-    };
-    expect(tokenEntryName(reordered)).toBe(tokenEntryName(identity));
-    const wider = { ...identity, note: "not part of the identity" };
-    expect(tokenEntryName(wider)).toBe(tokenEntryName(identity));
+  it.each(key.map((_, i) => [i]))("differs when element %i differs", (i) => {
+    const changed = key.map((part, j) => (j === i ? `${part}-other` : part));
+    expect(new Set([tokenEntryName(key), tokenEntryName(changed)]).size).toBe(2);
   });
 
-  it.each([
-    ["mode", { mode: "workloadidentity" }],
-    ["authority", { authority: "login.microsoftonline.us" }],
-    ["tenant", { tenantId: "00000000-0000-0000-0000-00000000000c" }],
-    ["client", { clientId: "00000000-0000-0000-0000-00000000000d" }],
-    ["scope", { scope: "https://management.azure.com/.default" }],
-    ["credential", { credential: ["secret:another"] }],
-    ["credential order", { credential: ["b", "a"] }],
-  ] as const)("differs when the %s differs", (_, change) => {
-    const names = new Set([tokenEntryName(identity), tokenEntryName({ ...identity, ...change })]);
-    expect(names.size).toBe(2);
-  });
-
-  it("keeps field boundaries: moving text between fields changes the name", () => {
-    expect(tokenEntryName({ ...identity, credential: ["a", "b"] })).not.toBe(tokenEntryName({ ...identity, credential: ["a,b"] }));
-    expect(tokenEntryName({ ...identity, tenantId: "ab", clientId: "c" })).not.toBe(tokenEntryName({ ...identity, tenantId: "a", clientId: "bc" }));
+  it("keeps element boundaries: moving text between elements changes the name", () => {
+    expect(tokenEntryName(["spn", "a", "b"])).not.toBe(tokenEntryName(["spn", "a,b"]));
+    expect(tokenEntryName(["spn", "ab", "c"])).not.toBe(tokenEntryName(["spn", "a", "bc"]));
   });
 
   it("contains no identity or secret material", () => {
-    const name = tokenEntryName({ ...identity, credential: ["user", "someone@example.com"] });
+    const name = tokenEntryName([...key, "someone@example.com"]);
     expect(name).toMatch(/^token-[0-9a-f]{40}\.json$/);
-    for (const part of [SECRET, "someone", "example", identity.tenantId, identity.clientId, "spn"]) expect(name).not.toContain(part);
+    for (const part of [SECRET, "someone", "example", key[3]!, key[4]!, "spn"]) expect(name).not.toContain(part);
   });
 });
 
@@ -110,19 +90,9 @@ describe("parseTokenEntry", () => {
 });
 
 describe("formatTokenEntry", () => {
-  it("writes expiresOn in whole seconds, the identity for a reader, and no credential", () => {
-    const content = formatTokenEntry(identity, { token: "tok", expiresOn: 1_704_164_645_999 });
-    expect(content).toBe(
-      JSON.stringify({
-        accessToken: "tok",
-        expiresOn: 1_704_164_645,
-        mode: "spn",
-        authority: "login.microsoftonline.com",
-        tenantId: "00000000-0000-0000-0000-00000000000a",
-        clientId: "00000000-0000-0000-0000-00000000000b",
-        scope: "6dae42f8-4368-4678-94ff-3960e28e3630/.default",
-      }),
-    );
+  it("writes expiresOn in whole seconds, the mode for a reader, and nothing else of the key", () => {
+    const content = formatTokenEntry(key, { token: "tok", expiresOn: 1_704_164_645_999 });
+    expect(content).toBe(JSON.stringify({ accessToken: "tok", expiresOn: 1_704_164_645, mode: "spn" }));
     expect(content).not.toContain(SECRET);
     expect(parseTokenEntry(content)).toEqual({ kind: "hit", token: { token: "tok", expiresOn: 1_704_164_645_000 } });
   });
@@ -140,9 +110,9 @@ describe("readCachedToken", () => {
   it("returns a stored token, and undefined for a missing one, without reporting anything", async () => {
     const store = createFileStore(dir, () => NOW);
     const reports: (string | undefined)[] = [];
-    const name = tokenEntryName(identity);
+    const name = tokenEntryName(key);
     expect(await readCachedToken(store, name, (aside) => reports.push(aside))).toBeUndefined();
-    await store.write(name, formatTokenEntry(identity, { token: "tok", expiresOn: 1_704_164_645_000 }));
+    await store.write(name, formatTokenEntry(key, { token: "tok", expiresOn: 1_704_164_645_000 }));
     expect(await readCachedToken(store, name, (aside) => reports.push(aside))).toEqual({ token: "tok", expiresOn: 1_704_164_645_000 });
     expect(reports).toEqual([]);
   });
@@ -150,7 +120,7 @@ describe("readCachedToken", () => {
   it("sets a corrupt entry aside, reports where, and then reads a miss", async () => {
     const store = createFileStore(dir, () => NOW);
     const reports: (string | undefined)[] = [];
-    const name = tokenEntryName(identity);
+    const name = tokenEntryName(key);
     await store.write(name, '{"accessToken":"","expiresOn":1}');
     expect(await readCachedToken(store, name, (aside) => reports.push(aside))).toBeUndefined();
     const aside = join(dir, `${name}.corrupt-2024-01-02T03-04-05-678Z`);

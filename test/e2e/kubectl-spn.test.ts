@@ -103,7 +103,8 @@ test("cache files are 0600 in a 0700 directory, and the secret is in neither the
   expect((await stat(cacheDir)).mode & 0o777).toBe(0o700);
   const files = await readdir(cacheDir);
   expect(files.some((f) => f.startsWith("token-"))).toBe(true);
-  expect(files.some((f) => f.startsWith("msal-"))).toBe(true);
+  // Client credentials keep no MSAL blob: it would only be a second plaintext copy of the token.
+  expect(files.some((f) => f.startsWith("msal-"))).toBe(false);
   for (const file of files) {
     const info = await stat(join(cacheDir, file));
     expect(info.mode & 0o777, file).toBe(0o600);

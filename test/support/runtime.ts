@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { CommandContext } from "../../src/cli/command.js";
 import { createLogger, type Logger } from "../../src/log.js";
 import type { Env } from "../../src/options/resolve.js";
-import { systemClock, type Clock, type Output, type Runtime } from "../../src/runtime.js";
+import { spawnProcess, systemClock, type Clock, type Output, type Runtime } from "../../src/runtime.js";
 
 export interface BufferedOutput extends Output {
   /** Everything written so far. */
@@ -39,13 +39,19 @@ export function bufferedOutput(): BufferedOutput {
   };
 }
 
+/** A browser that fails the test if anything tries to open it (int128's httpdriver.Zero). */
+export async function neverBrowser(url: string): Promise<void> {
+  throw new Error(`test: nothing should open a browser here, but ${url} was opened`);
+}
+
 /** A clock that stands still until someone sleeps; then it jumps, so waits cost no real time. */
 export function fixedClock(start: string | number): Clock & { advance(ms: number): void } {
   let now = typeof start === "number" ? start : Date.parse(start);
   if (Number.isNaN(now)) throw new Error(`fixedClock: not a date: ${String(start)}`);
   return {
     now: () => now,
-    sleep: async (ms) => {
+    sleep: async (ms, signal) => {
+      if (signal?.aborted) throw signal.reason;
       now += ms;
     },
     advance: (ms) => {
@@ -66,6 +72,10 @@ export function testRuntime(options: TestRuntimeOptions = {}): TestRuntime {
     // Only this runtime's own pid counts as alive unless a test says otherwise.
     isProcessAlive: (other) => other === pid,
     build: { runtimeVersion: "node v20.0.0-test", platform: "linux/amd64" },
+    // Real HTTP and processes: tests talk to fakes over loopback and to scripts they write.
+    fetch: (input, init) => fetch(input, init),
+    spawn: spawnProcess,
+    openBrowser: neverBrowser,
     ...rest,
     env: Object.freeze({ ...env }),
     clock,

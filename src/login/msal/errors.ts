@@ -1,43 +1,78 @@
 // The only code that knows MSAL's error shapes. Entra's answer keeps its AADSTS code in the
-// message (people search for it); the hint says which flag or variable to fix.
-import { AuthenticationError, KubeloginError, NetworkError } from "../../errors.js";
+// message (people search for it) and its trace and correlation ids (support asks for them); the
+// hint says which flag or variable to fix, for the mode and credential actually in use.
+import { AuthenticationError, KubeloginError, ValidationError, type EntraIds } from "../../errors.js";
 import type { Provenance } from "../../options/resolve.js";
+import { networkErrorFor } from "./client.js";
+
+/** The option that carried the credential the request authenticated with. */
+export type CredentialOption = "clientSecret" | "clientCertificate" | "password" | "federatedTokenFile";
 
 export interface MsalErrorContext {
   readonly authority: string;
   readonly clientId: string;
   readonly tenantId: string;
   readonly provenance: Provenance;
-  /** "client secret" or "client certificate": what the app authenticated with. */
-  readonly credentialKind: string;
-  readonly fetchImpl: typeof fetch;
+  readonly credential?: CredentialOption;
+  readonly fetch: typeof fetch;
+  readonly signal: AbortSignal;
 }
 
 interface MsalLikeError {
   errorCode?: string;
   errorMessage?: string;
   message?: string;
+  correlationId?: string;
 }
 
-/** " (set by AZURE_CLIENT_SECRET)" when the environment supplied the value, which is easy to miss. */
-const from = (provenance: string): string => (provenance.startsWith("env ") ? ` (set by ${provenance.slice(4).replace(/ \(overrode .*\)$/, "")})` : "");
+const FLAGS: Readonly<Record<CredentialOption, string>> = {
+  clientSecret: "--client-secret",
+  clientCertificate: "--client-certificate",
+  password: "--password",
+  federatedTokenFile: "--federated-token-file",
+};
 
-function hintFor(code: string, ctx: MsalErrorContext): string | undefined {
+/** " (set by AZURE_CLIENT_SECRET)" when the environment supplied the value, which is easy to miss. */
+const from = (provenance: string | undefined): string =>
+  provenance?.startsWith("env ") ? ` (set by ${provenance.slice(4).replace(/ \(overrode .*\)$/, "")})` : "";
+
+function credentialFlag(ctx: MsalErrorContext): string {
+  return ctx.credential ? `${FLAGS[ctx.credential]}${from(ctx.provenance[ctx.credential])}` : "the credential";
+}
+
+/** AADSTS code → what to do. Codes not listed get no hint rather than a wrong one. */
+export function hintFor(code: string, ctx: MsalErrorContext): string | undefined {
   const p = ctx.provenance;
   switch (code) {
     case "7000215":
-      return `the ${ctx.credentialKind} was rejected; check --client-secret${from(p.clientSecret)}: it must be the secret's value, not its ID`;
+      return ctx.credential === "clientSecret"
+        ? `the client secret was rejected; check ${credentialFlag(ctx)}: it must be the secret's value, not its ID`
+        : `the client credential was rejected; check ${credentialFlag(ctx)}`;
     case "7000222":
-      return `the client secret of app ${ctx.clientId} has expired; create a new one and update --client-secret${from(p.clientSecret)}`;
+      return `the client secret of app ${ctx.clientId} has expired; create a new one and update ${credentialFlag(ctx)}`;
     case "700016":
       return `no app ${ctx.clientId} in tenant ${ctx.tenantId}; check --client-id${from(p.clientId)} and --tenant-id${from(p.tenantId)}`;
     case "90002":
     case "900023":
       return `tenant "${ctx.tenantId}" does not exist in this cloud; check --tenant-id${from(p.tenantId)} and --environment / --authority-host`;
     case "700027":
-    case "700024":
     case "700023":
-      return `the client certificate was rejected; check that --client-certificate${from(p.clientCertificate)} is the one registered for app ${ctx.clientId} and has not expired`;
+      return `the client certificate was rejected; check that ${credentialFlag(ctx)} is the one registered for app ${ctx.clientId} and has not expired`;
+    case "700024":
+      return ctx.credential === "federatedTokenFile"
+        ? `the federated token has expired; check that ${credentialFlag(ctx)} is being refreshed`
+        : "the signed client assertion is outside its valid time range; check this machine's clock";
+    case "50126":
+      return `the user name or password was rejected; check --username${from(p.username)} and ${credentialFlag(ctx)}`;
+    case "50076":
+    case "50079":
+      return "this account needs multi-factor authentication, which --login ropc cannot do; use --login devicecode or interactive";
+    case "65001":
+      return `app ${ctx.clientId} has not been granted consent in tenant ${ctx.tenantId}; an administrator must grant it`;
+    case "70043":
+    case "700082":
+    case "50173":
+      return "the saved sign-in has expired; sign in again (kubelogin remove-cache-dir clears it)";
     default:
       return undefined;
   }
@@ -50,6 +85,12 @@ export function extractAadsts(text: string): { code: string; description: string
   return { code: match[1]!, description: `AADSTS${match[1]}: ${match[2]!.trim()}` };
 }
 
+export function extractEntraIds(text: string, correlationId?: string): EntraIds {
+  const traceId = /Trace ID:\s*([0-9a-fA-F-]{8,})/.exec(text)?.[1];
+  const fromText = /Correlation ID:\s*([0-9a-fA-F-]{8,})/.exec(text)?.[1];
+  return { traceId, correlationId: fromText ?? (correlationId || undefined) };
+}
+
 export async function fromMsalError(err: unknown, ctx: MsalErrorContext): Promise<KubeloginError> {
   if (err instanceof KubeloginError) return err;
   const msal = (typeof err === "object" && err !== null ? err : {}) as MsalLikeError;
@@ -57,43 +98,65 @@ export async function fromMsalError(err: unknown, ctx: MsalErrorContext): Promis
   const text = msal.errorMessage || msal.message || String(err);
   const aadsts = extractAadsts(text);
   if (aadsts) {
-    return new AuthenticationError(`${code ? `${code}: ` : ""}${aadsts.description}`, { hint: hintFor(aadsts.code, ctx), cause: err });
+    return new AuthenticationError(`${code ? `${code}: ` : ""}${aadsts.description}`, {
+      hint: hintFor(aadsts.code, ctx),
+      cause: err,
+      traceIds: extractEntraIds(text, msal.correlationId),
+    });
   }
-  if (code === "network_error" || code === "endpoints_resolution_error" || code === "openid_config_error") {
-    return diagnoseAuthority(ctx, err);
+  switch (code) {
+    case "authority_uri_insecure":
+      return new ValidationError(`authority host "${new URL(ctx.authority).origin}/" must use https`, {
+        hint: "use an https:// URL in --authority-host",
+        cause: err,
+      });
+    case "missing_tenant_id_error":
+      return new ValidationError(`a service principal needs its own tenant, not "${ctx.tenantId}"`, {
+        hint: `pass the directory (tenant) ID with --tenant-id${from(ctx.provenance.tenantId)}`,
+        cause: err,
+      });
+    case "network_error":
+    case "endpoints_resolution_error":
+    case "openid_config_error":
+      return diagnoseAuthority(ctx, err);
+    default:
+      return new AuthenticationError(singleLine(text), { cause: err });
   }
-  return new AuthenticationError(singleLine(text), { cause: err });
 }
 
 /**
- * MSAL hides why it could not reach the authority ("fetch failed", "Endpoints cannot be
- * resolved"). One extra request, made only on this failure path, recovers the real reason: the
- * identity provider's own error (unknown tenant) or the network error code.
+ * MSAL hides why it could not reach the authority ("Endpoints cannot be resolved"). One extra
+ * request, made only on this failure path, recovers the real reason: the identity provider's own
+ * error (unknown tenant) or the network error.
  */
 async function diagnoseAuthority(ctx: MsalErrorContext, original: unknown): Promise<KubeloginError> {
   const url = `${ctx.authority}/v2.0/.well-known/openid-configuration`;
+  let response: Response;
   try {
-    const response = await ctx.fetchImpl(url, { signal: AbortSignal.timeout(10_000) });
-    const body = (await response.json().catch(() => ({}))) as { error?: string; error_description?: string };
-    const aadsts = body.error_description ? extractAadsts(body.error_description) : undefined;
-    if (aadsts) {
-      return new AuthenticationError(`${body.error ?? "invalid_request"}: ${aadsts.description}`, { hint: hintFor(aadsts.code, ctx), cause: original });
-    }
-    return new AuthenticationError(`the authority ${ctx.authority} answered ${response.status} to ${url}`, {
-      hint: "check --tenant-id, --environment and --authority-host",
-      cause: original,
-    });
+    response = await ctx.fetch(url, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(10_000)]) });
   } catch (probeError) {
-    const cause = (probeError as { cause?: { code?: string; message?: string } }).cause;
-    const reason = cause?.code ?? cause?.message ?? (probeError as Error).message;
-    const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(reason);
-    return new NetworkError(`could not reach the identity provider at ${new URL(ctx.authority).origin}: ${reason}`, {
-      hint: tls
-        ? "the TLS certificate is not trusted; if a proxy inspects TLS, point NODE_EXTRA_CA_CERTS at its CA certificate"
-        : "check --authority-host / --environment, the network and any proxy settings",
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    return networkErrorFor(url, probeError);
+  }
+  const raw = await response.text().catch(() => "");
+  let body: { error?: string; error_description?: string; correlation_id?: string } = {};
+  try {
+    body = JSON.parse(raw) as typeof body;
+  } catch {
+    // Not JSON: reported by status below.
+  }
+  const aadsts = body.error_description ? extractAadsts(body.error_description) : undefined;
+  if (aadsts) {
+    return new AuthenticationError(`${body.error ?? "invalid_request"}: ${aadsts.description}`, {
+      hint: hintFor(aadsts.code, ctx),
       cause: original,
+      traceIds: extractEntraIds(body.error_description ?? "", body.correlation_id),
     });
   }
+  return new AuthenticationError(`the authority ${ctx.authority} answered ${response.status} to ${url}`, {
+    hint: "check --tenant-id, --environment and --authority-host",
+    cause: original,
+  });
 }
 
 function singleLine(text: string): string {

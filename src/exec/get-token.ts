@@ -31,20 +31,26 @@ export async function getToken(resolved: ResolvedOptions, deps: GetTokenDeps): P
   const deadline = rt.clock.now() + o.timeout;
 
   const strategy = await (deps.strategyFor ?? loadStrategy)(o.loginMethod as LoginMode);
-  let plan: LoginPlan;
-  try {
-    plan = await strategy.plan(o, { env: rt.env, homedir: rt.homedir });
-  } catch (err) {
-    throw err instanceof KubeloginError ? err.wrap("failed to create azidentity credential") : err;
-  }
+  const makePlan = async (): Promise<LoginPlan> => {
+    try {
+      return await strategy.plan(o, { env: rt.env, homedir: rt.homedir, cacheDir: o.cacheDir });
+    } catch (err) {
+      throw err instanceof KubeloginError ? err.wrap("failed to create azidentity credential") : err;
+    }
+  };
+  const plan = await makePlan();
   for (const warning of plan.warnings) rt.stderr.write(`Warning: ${warning}\n`);
 
   const stores = createStores({ cacheDir: o.cacheDir, now: rt.clock.now });
   const tokens = stores.accessTokens;
   const entry = tokenEntryName(plan.cacheKey);
   const reportCorrupt = (aside: string | undefined): void =>
-    log.warn(`cache entry ${entry} was unreadable; ${aside ? `set aside as ${aside} and ` : ""}rebuilding it`);
+    log.warn(`a cache entry was unreadable; ${aside ? `set aside as ${aside} and ` : ""}rebuilding it`);
 
+  const readFreshToken = async (name: string): Promise<CachedToken | undefined> => {
+    const found = await readCachedToken(tokens, name, reportCorrupt);
+    return found && isFresh(found, rt.clock.now()) ? found : undefined;
+  };
   const cached = await readCachedToken(tokens, entry, reportCorrupt).catch((err: unknown) => {
     if (!(err instanceof CacheError)) throw err;
     log.v(1, `cannot read the token cache in ${tokens.location}: ${err.message}`);
@@ -83,11 +89,18 @@ export async function getToken(resolved: ResolvedOptions, deps: GetTokenDeps): P
     token = await withLock(`${tokens.lockDir}/${entry}.lock`, lock(), async () => {
       // Another kubelogin may have fetched it while this one waited for the lock: N parallel
       // kubectl calls make one identity-provider request.
-      const fetched = await readCachedToken(tokens, entry, reportCorrupt);
-      if (fetched && isFresh(fetched, rt.clock.now())) return fetched;
+      const fetched = await readFreshToken(tokens, entry);
+      if (fetched) return fetched;
+      // A user sign-in decides the account, and so the key: the one that waited for this lock
+      // plans again and finds the token the first one saved under the account's key.
+      const replanned = await makePlan();
+      const other = tokenEntryName(replanned.cacheKey);
+      const signedIn = other === entry ? undefined : await readFreshToken(tokens, other);
+      if (signedIn) return signedIn;
       loginStarted = true;
       const fresh = await acquire();
-      await tokens.write(entry, formatTokenEntry(plan.cacheKey, fresh)).catch((err: unknown) => {
+      const keyAfter = (await makePlan()).cacheKey;
+      await tokens.write(tokenEntryName(keyAfter), formatTokenEntry(keyAfter, fresh)).catch((err: unknown) => {
         if (!(err instanceof CacheError)) throw err;
         log.warn(`could not save the token in ${tokens.location}: ${err.message}`);
       });

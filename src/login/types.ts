@@ -40,6 +40,8 @@ export interface LoginDeps {
 export interface PlanContext {
   readonly env: Env;
   readonly homedir: string;
+  /** Where the auth record (auth.json) and the other long-lived files live. */
+  readonly cacheDir: string;
 }
 
 /**
@@ -49,6 +51,10 @@ export interface PlanContext {
  * variant is never served another's token.
  */
 export interface LoginPlan {
+  /**
+   * For a user sign-in this includes the account from the auth record; the use case plans again
+   * after the login, so the token is saved under the key of the account that signed in.
+   */
   readonly cacheKey: readonly string[];
   /** Printed as `Warning: <text>` on stderr before anything else happens (unknown --environment). */
   readonly warnings: readonly string[];

@@ -89,13 +89,13 @@ export async function getToken(resolved: ResolvedOptions, deps: GetTokenDeps): P
     token = await withLock(`${tokens.lockDir}/${entry}.lock`, lock(), async () => {
       // Another kubelogin may have fetched it while this one waited for the lock: N parallel
       // kubectl calls make one identity-provider request.
-      const fetched = await readFreshToken(tokens, entry);
+      const fetched = await readFreshToken(entry);
       if (fetched) return fetched;
       // A user sign-in decides the account, and so the key: the one that waited for this lock
       // plans again and finds the token the first one saved under the account's key.
       const replanned = await makePlan();
       const other = tokenEntryName(replanned.cacheKey);
-      const signedIn = other === entry ? undefined : await readFreshToken(tokens, other);
+      const signedIn = other === entry ? undefined : await readFreshToken(other);
       if (signedIn) return signedIn;
       loginStarted = true;
       const fresh = await acquire();

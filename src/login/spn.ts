@@ -118,9 +118,9 @@ async function acquireToken(o: Readonly<GetTokenOptions>, target: EntraTarget, d
   deps.log.v(5, `using credential: ${usesCertificate ? "ClientCertificateCredential" : "ClientSecretCredential"}`);
 
   const [{ createConfidentialClient, authorityFor }, { fromMsalError }] = await Promise.all([import("./msal/client.js"), import("./msal/errors.js")]);
-  const app = createConfidentialClient({ authorityHost: target.authorityHost, tenantId: target.tenantId, clientId: o.clientId }, credential, deps);
   deps.log.v(5, `getting token with scopes: [${target.scope}]`);
   try {
+    const app = createConfidentialClient({ authorityHost: target.authorityHost, tenantId: target.tenantId, clientId: o.clientId }, credential, deps);
     const result = await app.acquireTokenByClientCredential({ scopes: [target.scope] });
     if (!result?.accessToken || !result.expiresOn) throw new KubeloginError("the identity provider returned no access token");
     return { token: result.accessToken, expiresOn: result.expiresOn.getTime() };

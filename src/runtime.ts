@@ -1,6 +1,6 @@
 // The edges of the process as plain values. nodeRuntime() is the only code besides main.ts that
 // touches `process`; tests build their own Runtime with a fixed clock, an env record and buffers.
-import { writeSync } from "node:fs";
+import { fstatSync, readFileSync, writeSync } from "node:fs";
 import { homedir } from "node:os";
 import type { Env } from "./options/resolve.js";
 
@@ -78,6 +78,7 @@ export const systemClock: Clock = { now: () => Date.now(), sleep: abortableSleep
 export function fdOutput(fd: number): Output {
   return {
     write(text) {
+      if (wasClosedAtStart(fd)) throw Object.assign(new Error("EBADF: bad file descriptor, write"), { code: "EBADF", errno: -9, syscall: "write" });
       let rest = Buffer.from(text, "utf8");
       while (rest.length > 0) {
         try {
@@ -91,6 +92,26 @@ export function fdOutput(fd: number): Output {
     },
   };
 }
+
+/**
+ * Node reopens a standard descriptor that was closed when it started on /dev/null, read-write
+ * (node.cc PlatformInit), so writes to it succeed and the ExecCredential would vanish. A shell's
+ * `>/dev/null` opens it write-only: the access mode in /proc tells the two apart on Linux.
+ */
+function wasClosedAtStart(fd: number): boolean {
+  if (process.platform !== "linux") return false;
+  try {
+    const info = fstatSync(fd);
+    if (!info.isCharacterDevice() || info.rdev !== DEV_NULL_RDEV) return false;
+    const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"))?.[1];
+    return flags !== undefined && (parseInt(flags, 8) & 3) === 2;
+  } catch {
+    return false;
+  }
+}
+
+/** makedev(1, 3): /dev/null on Linux. */
+const DEV_NULL_RDEV = 259;
 
 export const spawnProcess: Spawn = async (file, args, options) => {
   const { spawn } = await import("node:child_process");

@@ -8,10 +8,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeApiServer, type FakeApiServer } from "../fakes/fake-apiserver.js";
 import { startFakeEntra, type FakeEntra } from "../fakes/fake-entra.js";
+import { kubectlBinary } from "./kubectl.js";
 import { createClientCertificate, toPfx, type ClientCertificate, type TestPki } from "./pki.js";
 
 export const KUBELOGIN_BIN = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
-export const KUBECTL_DIR = "/usr/lib/google-cloud-sdk/bin";
 export const SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
 
 export interface ProcessResult {
@@ -134,7 +134,7 @@ export async function startLocalStack(pki: TestPki): Promise<LocalStack> {
       return path;
     },
     kubectl(version, args, options = {}) {
-      return runProcess(join(KUBECTL_DIR, `kubectl.${version}`), args, env(options.env));
+      return runProcess(kubectlBinary(version), args, env(options.env));
     },
     kubelogin(args, options = {}) {
       return runProcess(process.execPath, [KUBELOGIN_BIN, ...args], env(options.env));

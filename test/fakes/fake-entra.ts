@@ -24,7 +24,8 @@ import type { TestPki } from "../support/pki.js";
 
 export interface FakeEntraApp {
   clientId: string;
-  secret?: string;
+  /** Every secret valid right now: two while a rotation is under way. */
+  secrets?: readonly string[];
   certificatePem?: string;
 }
 
@@ -293,7 +294,7 @@ function checkClientCredential(
   expectedAudience: string,
 ): Reply | undefined {
   if (form.client_secret !== undefined) {
-    if (app.secret !== undefined && form.client_secret === app.secret) return undefined;
+    if (app.secrets?.includes(form.client_secret)) return undefined;
     return entraError(
       401,
       "invalid_client",

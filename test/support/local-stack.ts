@@ -33,6 +33,8 @@ export interface LocalStack {
   readonly api: FakeApiServer;
   readonly tenantId: string;
   readonly secretApp: { clientId: string; secret: string };
+  /** Mid-rotation: both secrets are valid. */
+  readonly rotatingApp: { clientId: string; oldSecret: string; newSecret: string };
   readonly certApp: { clientId: string; certificate: ClientCertificate; files: CertificateFiles };
   /** A temp HOME: kubectl's discovery cache and kubelogin's default cache dir live under it. */
   readonly home: string;
@@ -73,6 +75,7 @@ export async function startLocalStack(pki: TestPki): Promise<LocalStack> {
 
   const tenantId = "00000000-0000-0000-0000-0000000000aa";
   const secretApp = { clientId: "11111111-1111-1111-1111-111111111111", secret: "s3cret-Value~with.special_chars" };
+  const rotatingApp = { clientId: "33333333-3333-3333-3333-333333333333", oldSecret: "old-Rotated~secret.1", newSecret: "new-Rotated~secret.2" };
   const certificate = createClientCertificate("kubelogin-test");
   const files: CertificateFiles = {
     pkcs8Pem: join(root, "spn-pkcs8.pem"),
@@ -89,7 +92,8 @@ export async function startLocalStack(pki: TestPki): Promise<LocalStack> {
     pki,
     tenants: [tenantId],
     apps: [
-      { clientId: secretApp.clientId, secret: secretApp.secret },
+      { clientId: secretApp.clientId, secrets: [secretApp.secret] },
+      { clientId: rotatingApp.clientId, secrets: [rotatingApp.oldSecret, rotatingApp.newSecret] },
       { clientId: certApp.clientId, certificatePem: certificate.certPem },
     ],
   });
@@ -108,6 +112,7 @@ export async function startLocalStack(pki: TestPki): Promise<LocalStack> {
     api,
     tenantId,
     secretApp,
+    rotatingApp,
     certApp,
     home,
     binDir,

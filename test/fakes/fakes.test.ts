@@ -34,7 +34,7 @@ beforeAll(async () => {
   entra = await startFakeEntra({
     pki,
     tenants: [TENANT],
-    apps: [{ clientId: SECRET_APP.clientId, secrets: [SECRET_APP.secret] }, { clientId: CERTIFICATE_APP_ID, certificatePem: clientCertificate.certPem }],
+    apps: [SECRET_APP, { clientId: CERTIFICATE_APP_ID, certificatePem: clientCertificate.certPem }],
   });
 });
 

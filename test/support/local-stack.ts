@@ -92,8 +92,8 @@ export async function startLocalStack(pki: TestPki): Promise<LocalStack> {
     pki,
     tenants: [tenantId],
     apps: [
-      { clientId: secretApp.clientId, secrets: [secretApp.secret] },
-      { clientId: rotatingApp.clientId, secrets: [rotatingApp.oldSecret, rotatingApp.newSecret] },
+      { clientId: secretApp.clientId, secret: secretApp.secret },
+      { clientId: rotatingApp.clientId, secret: rotatingApp.oldSecret, alsoValidSecrets: [rotatingApp.newSecret] },
       { clientId: certApp.clientId, certificatePem: certificate.certPem },
     ],
   });

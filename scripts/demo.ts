@@ -5,7 +5,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestPki } from "../test/support/pki.js";
-import { KUBECTL_DIR, SERVER_ID, startLocalStack } from "../test/support/local-stack.js";
+import { kubectlBinary } from "../test/support/kubectl.js";
+import { SERVER_ID, startLocalStack } from "../test/support/local-stack.js";
 
 const say = (text: string): void => void process.stdout.write(`${text}\n`);
 const indent = (text: string): string => text.trimEnd().split("\n").map((line) => `    ${line}`).join("\n");
@@ -39,7 +40,7 @@ try {
     const result = await stack.kubectl(kubectlVersion, ["--kubeconfig", kubeconfig, ...args], { env });
     const took = Math.round(performance.now() - started);
     const requests = stack.entra.tokenRequests().length - before;
-    say(`\n$ ${title}   [${KUBECTL_DIR}/kubectl.${kubectlVersion}, ${took} ms, exit ${result.code}]`);
+    say(`\n$ ${title}   [${kubectlBinary(kubectlVersion)}, ${took} ms, exit ${result.code}]`);
     say(indent(result.stdout || result.stderr));
     say(`  → token requests to Entra: ${requests}${requests === 0 ? " (served from kubelogin's cache)" : ""}`);
     if (result.code !== 0) failed = true;

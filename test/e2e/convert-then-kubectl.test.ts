@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { load } from "js-yaml";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { AKS_CLIENT_ID, aksClusterYaml, aksDevicecodeUsersYaml } from "../fixtures/kubeconfigs.js";
-import { KUBECTL_DIR, KUBELOGIN_BIN, runProcess, SERVER_ID, startLocalStack, type LocalStack } from "../support/local-stack.js";
+import { kubectlBinary } from "../support/kubectl.js";
+import { KUBELOGIN_BIN, runProcess, SERVER_ID, startLocalStack, type LocalStack } from "../support/local-stack.js";
 import { loadTestPki } from "../support/pki.js";
 
 let stack: LocalStack;
@@ -66,7 +67,7 @@ test.each([
     },
   });
 
-  const nodes = await runProcess(join(KUBECTL_DIR, "kubectl.1.33"), ["get", "nodes"], stack.env({ ...ciEnv, PATH: `${shimDir}:${process.env.PATH}` }));
+  const nodes = await runProcess(kubectlBinary("1.33"), ["get", "nodes"], stack.env({ ...ciEnv, PATH: `${shimDir}:${process.env.PATH}` }));
   expect(nodes.stderr).toBe("");
   expect(nodes.code).toBe(0);
   expect(nodes.stdout).toContain("node-1");

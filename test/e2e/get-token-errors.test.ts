@@ -5,23 +5,20 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { SERVER_ID, startLocalStack, type LocalStack } from "../support/local-stack.js";
 import { loadTestPki } from "../support/pki.js";
+import { refusingPort, type RefusingPort } from "../support/refusing-port.js";
 
 let stack: LocalStack;
-let closedPort: number;
+let refusing: RefusingPort;
 let silent: Server;
 beforeAll(async () => {
   // Accepts connections and never answers: an identity provider that hangs.
   silent = createServer(() => undefined).listen(0, "127.0.0.1");
   stack = await startLocalStack(await loadTestPki(process.env.KUBELOGIN_TEST_PKI_DIR!));
-  closedPort = await new Promise<number>((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+  refusing = await refusingPort();
 });
 afterAll(async () => {
   silent.close();
+  await refusing.close();
   await stack.close();
 });
 
@@ -43,24 +40,28 @@ function args(overrides: Record<string, string> = {}, drop: readonly string[] = 
 test.each([
   {
     name: "malformed KUBERNETES_EXEC_INFO",
+    reachesEntra: false,
     argv: () => args(),
     env: () => ({ AZURE_CLIENT_SECRET: stack.secretApp.secret, KUBERNETES_EXEC_INFO: "{not json" }),
     error: /^Error: cannot unmarshal "\{not json" to ExecCredential: /,
   },
   {
     name: "unsupported exec apiVersion",
+    reachesEntra: false,
     argv: () => args(),
     env: () => ({ AZURE_CLIENT_SECRET: stack.secretApp.secret, KUBERNETES_EXEC_INFO: '{"apiVersion":"client.authentication.k8s.io/v1alpha1"}' }),
     error: /^Error: api version: client\.authentication\.k8s\.io\/v1alpha1 is not supported$/,
   },
   {
     name: "missing --server-id",
+    reachesEntra: false,
     argv: () => args({}, ["--server-id"]),
     env: () => ({ AZURE_CLIENT_SECRET: stack.secretApp.secret }),
     error: /^Error: server-id is required$/,
   },
   {
     name: "missing client secret",
+    reachesEntra: false,
     argv: () => args(),
     env: () => ({}),
     error: /^Error: failed to create azidentity credential: client secret cannot be empty$/,
@@ -68,6 +69,7 @@ test.each([
   },
   {
     name: "wrong secret",
+    reachesEntra: true,
     argv: () => args(),
     env: () => ({ AZURE_CLIENT_SECRET: WRONG_SECRET }),
     error: /^Error: failed to get token: invalid_client: AADSTS7000215: Invalid client secret provided\./,
@@ -75,53 +77,61 @@ test.each([
   },
   {
     name: "unknown tenant",
+    reachesEntra: true,
     argv: () => args({ "--tenant-id": "no-such-tenant" }),
     env: () => ({ AZURE_CLIENT_SECRET: stack.secretApp.secret }),
     error: /^Error: failed to get token: .*AADSTS90002: Tenant 'no-such-tenant' not found/,
   },
   {
     name: "unknown application",
+    reachesEntra: true,
     argv: () => args({ "--client-id": "99999999-9999-9999-9999-999999999999" }),
     env: () => ({ AZURE_CLIENT_SECRET: stack.secretApp.secret }),
     error: /^Error: failed to get token: .*AADSTS700016: /,
   },
   {
     name: "unreachable authority",
-    argv: () => args({ "--authority-host": `https://127.0.0.1:${closedPort}/` }),
+    reachesEntra: false,
+    argv: () => args({ "--authority-host": `https://127.0.0.1:${refusing.port}/` }),
     env: () => ({ AZURE_CLIENT_SECRET: stack.secretApp.secret }),
     error: /^Error: failed to get token: could not reach the identity provider at https:\/\/127\.0\.0\.1:\d+: ECONNREFUSED$/,
   },
   {
     name: "invalid --authority-host",
+    reachesEntra: false,
     argv: () => args({ "--authority-host": "invalid" }),
     env: () => ({ AZURE_CLIENT_SECRET: stack.secretApp.secret }),
     error: /^Error: authority host "invalid" is not valid: parse "invalid": invalid URI for request$/,
   },
   {
     name: "authority host without trailing slash",
+    reachesEntra: false,
     argv: () => args({ "--authority-host": "https://login.example.com" }),
     env: () => ({ AZURE_CLIENT_SECRET: stack.secretApp.secret }),
     error: /^Error: authority host "https:\/\/login\.example\.com" should have a trailing slash$/,
   },
   {
     name: "unsupported login method",
+    reachesEntra: false,
     argv: () => args({ "--login": "SPN" }),
     env: () => ({}),
     error: /^Error: 'SPN' is not a supported login method\. Supported method is one of devicecode, interactive, spn, ropc, msi, azurecli, azd, workloadidentity, azurepipelines$/,
   },
   {
     name: "bad --timeout",
+    reachesEntra: false,
     argv: () => [...args(), "--timeout", "30"],
     env: () => ({}),
     error: /^Error: invalid argument "30" for "--timeout" flag: time: missing unit in duration "30"$/,
   },
   {
     name: "unknown flag",
+    reachesEntra: false,
     argv: () => [...args(), "--foo"],
     env: () => ({}),
     error: /^Error: unknown flag: --foo$/,
   },
-])("$name → exit 1, one Error line, empty stdout", async ({ argv, env, error, hint }) => {
+])("$name → exit 1, one Error line, empty stdout", async ({ reachesEntra, argv, env, error, hint }) => {
   const requestsBefore = stack.entra.requests.length;
   const result = await stack.kubelogin(argv(), { env: env() });
   expect(result.code).toBe(1);
@@ -133,9 +143,8 @@ test.each([
   expect(result.stderr).not.toContain(stack.secretApp.secret);
   expect(result.stderr).not.toContain(WRONG_SECRET);
   expect(result.stderr).not.toMatch(/\n\s+at /);
-  if (/KUBERNETES_EXEC_INFO|api version/.test(String(error)) || String(error).includes("server-id")) {
-    expect(stack.entra.requests.length).toBe(requestsBefore);
-  }
+  if (reachesEntra) expect(stack.entra.requests.length).toBeGreaterThan(requestsBefore);
+  else expect(stack.entra.requests.length).toBe(requestsBefore);
 });
 
 test("an exec-info error is reported before any request to the identity provider", async () => {
@@ -154,12 +163,12 @@ test("a verbose error shows the cause chain but never the secret", async () => {
 
 test("--timeout bounds the whole token acquisition, even when the authority never answers", async () => {
   const { port } = silent.address() as { port: number };
-  const started = Date.now();
   const result = await stack.kubelogin([...args({ "--authority-host": `https://127.0.0.1:${port}/` }), "--timeout", "1s"], {
     env: { AZURE_CLIENT_SECRET: stack.secretApp.secret },
   });
   expect(result.code).toBe(1);
   expect(result.stdout).toBe("");
+  // No wall-clock bound on a cold process: a hang is killed by runProcess, and then this line,
+  // which only kubelogin's own timeout writes, is missing.
   expect(result.stderr.split("\n")[0]).toBe("Error: failed to get token: timed out after 1s");
-  expect(Date.now() - started).toBeLessThan(10_000);
 });

@@ -3,6 +3,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { KUBECTL_VERSIONS } from "../support/kubectl.js";
 import { loadTestPki } from "../support/pki.js";
 import { SERVER_ID, startLocalStack, type LocalStack } from "../support/local-stack.js";
 
@@ -27,8 +28,6 @@ function spnArgs(clientId: string, extra: readonly string[] = []): string[] {
     "--environment", "AzurePublicCloud", "--authority-host", stack.entra.url, "--cache-dir", cacheDir, ...extra,
   ];
 }
-
-const KUBECTL_VERSIONS = ["1.27", "1.33"] as const;
 
 describe.each(KUBECTL_VERSIONS)("kubectl %s lists nodes through kubelogin -l spn", (version) => {
   test.each([

@@ -25,6 +25,8 @@ import type { TestPki } from "../support/pki.js";
 export interface FakeEntraApp {
   clientId: string;
   secret?: string;
+  /** Valid as well as `secret`, as the old and the new secret are while one is rotated. */
+  alsoValidSecrets?: readonly string[];
   certificatePem?: string;
 }
 
@@ -293,7 +295,7 @@ function checkClientCredential(
   expectedAudience: string,
 ): Reply | undefined {
   if (form.client_secret !== undefined) {
-    if (app.secret !== undefined && form.client_secret === app.secret) return undefined;
+    if (form.client_secret === app.secret || app.alsoValidSecrets?.includes(form.client_secret)) return undefined;
     return entraError(
       401,
       "invalid_client",

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kubectlBinary } from "../support/kubectl.js";
 import { createClientCertificate, createTestPki, type ClientCertificate, type TestPki } from "../support/pki.js";
 import { startFakeApiServer, type FakeApiServer } from "./fake-apiserver.js";
 import { startFakeEntra, type FakeEntra } from "./fake-entra.js";
@@ -20,7 +21,6 @@ const SECRET_APP = { clientId: "aaaaaaaa-0000-0000-0000-000000000001", secret: "
 const CERTIFICATE_APP_ID = "aaaaaaaa-0000-0000-0000-000000000002";
 // The well-known AKS AAD server application, which is what kubelogin asks tokens for.
 const AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
-const KUBECTL_DIR = "/usr/lib/google-cloud-sdk/bin";
 
 let workDir: string;
 let pki: TestPki;
@@ -314,7 +314,7 @@ describe("fake API server with the real kubectl", () => {
 
   /** Async on purpose: the fake servers run on this process's event loop, which a sync spawn would block. */
   async function kubectl(version: string, kubeconfig: string, ...args: string[]) {
-    const binary = join(KUBECTL_DIR, `kubectl.${version}`);
+    const binary = kubectlBinary(version);
     const env = { HOME: kubectlHome, PATH: process.env.PATH ?? "/usr/bin:/bin" };
     return runFile(binary, ["--kubeconfig", kubeconfig, ...args], { env, timeout: 20_000 }).then(
       ({ stdout, stderr }) => ({ exitCode: 0, stdout, stderr }),

@@ -8,10 +8,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeApiServer, type FakeApiServer } from "../fakes/fake-apiserver.js";
 import { startFakeEntra, type FakeEntra } from "../fakes/fake-entra.js";
+import { kubectlBinary } from "./kubectl.js";
 import { createClientCertificate, toPfx, type ClientCertificate, type TestPki } from "./pki.js";
 
 export const KUBELOGIN_BIN = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
-export const KUBECTL_DIR = "/usr/lib/google-cloud-sdk/bin";
 export const SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
 
 export interface ProcessResult {
@@ -33,6 +33,8 @@ export interface LocalStack {
   readonly api: FakeApiServer;
   readonly tenantId: string;
   readonly secretApp: { clientId: string; secret: string };
+  /** Mid-rotation: both secrets are valid. */
+  readonly rotatingApp: { clientId: string; oldSecret: string; newSecret: string };
   readonly certApp: { clientId: string; certificate: ClientCertificate; files: CertificateFiles };
   /** A temp HOME: kubectl's discovery cache and kubelogin's default cache dir live under it. */
   readonly home: string;
@@ -73,6 +75,7 @@ export async function startLocalStack(pki: TestPki): Promise<LocalStack> {
 
   const tenantId = "00000000-0000-0000-0000-0000000000aa";
   const secretApp = { clientId: "11111111-1111-1111-1111-111111111111", secret: "s3cret-Value~with.special_chars" };
+  const rotatingApp = { clientId: "33333333-3333-3333-3333-333333333333", oldSecret: "old-Rotated~secret.1", newSecret: "new-Rotated~secret.2" };
   const certificate = createClientCertificate("kubelogin-test");
   const files: CertificateFiles = {
     pkcs8Pem: join(root, "spn-pkcs8.pem"),
@@ -90,6 +93,7 @@ export async function startLocalStack(pki: TestPki): Promise<LocalStack> {
     tenants: [tenantId],
     apps: [
       { clientId: secretApp.clientId, secret: secretApp.secret },
+      { clientId: rotatingApp.clientId, secret: rotatingApp.oldSecret, alsoValidSecrets: [rotatingApp.newSecret] },
       { clientId: certApp.clientId, certificatePem: certificate.certPem },
     ],
   });
@@ -108,6 +112,7 @@ export async function startLocalStack(pki: TestPki): Promise<LocalStack> {
     api,
     tenantId,
     secretApp,
+    rotatingApp,
     certApp,
     home,
     binDir,
@@ -134,7 +139,7 @@ export async function startLocalStack(pki: TestPki): Promise<LocalStack> {
       return path;
     },
     kubectl(version, args, options = {}) {
-      return runProcess(join(KUBECTL_DIR, `kubectl.${version}`), args, env(options.env));
+      return runProcess(kubectlBinary(version), args, env(options.env));
     },
     kubelogin(args, options = {}) {
       return runProcess(process.execPath, [KUBELOGIN_BIN, ...args], env(options.env));

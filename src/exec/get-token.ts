@@ -1,11 +1,10 @@
 // The get-token use case (compat spec §3.1): options → exec info → strategy checks → cached token
 // or, under a per-identity lock, one identity-provider request → ExecCredential on stdout.
-import { createFileStore } from "../cache/file-store.js";
-import { isFilesystemError } from "../cache/fs-errors.js";
+import { createStores } from "../cache/stores.js";
 import { withLock, type LockOptions } from "../cache/lock.js";
 import type { TokenStore } from "../cache/store.js";
 import { formatTokenEntry, isFresh, readCachedToken, tokenEntryName, type CachedToken, type TokenIdentity } from "../cache/token-cache.js";
-import { KubeloginError, MissingOptionError, TimeoutError } from "../errors.js";
+import { CacheError, KubeloginError, MissingOptionError, TimeoutError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { formatGoDuration } from "../options/duration.js";
 import type { ResolvedOptions } from "../options/resolve.js";
@@ -48,13 +47,14 @@ export async function getToken(resolved: ResolvedOptions, deps: GetTokenDeps): P
   };
 
   const deadline = rt.clock.now() + o.timeout;
-  const store = createFileStore(o.cacheDir, rt.clock.now);
+  const stores = createStores({ cacheDir: o.cacheDir, now: rt.clock.now });
+  const store = stores.accessTokens;
   const entry = tokenEntryName(identity);
   const lock: LockOptions = { clock: rt.clock, pid: rt.pid, isProcessAlive: rt.isProcessAlive, timeoutMs: o.timeout };
   const reportCorrupt = (aside: string | undefined): void =>
     log.warn(`cache entry ${entry} was unreadable; ${aside ? `set aside as ${aside} and ` : ""}rebuilding it`);
 
-  const cached = await readCachedToken(store, entry, reportCorrupt).catch((err: unknown) => {
+  const cached = await readCachedToken(store, entry, reportCorrupt, rt.clock.now()).catch((err: unknown) => {
     log.v(1, `cannot read the token cache in ${store.location}: ${(err as Error).message}`);
     return undefined;
   });
@@ -64,13 +64,13 @@ export async function getToken(resolved: ResolvedOptions, deps: GetTokenDeps): P
     return;
   }
 
-  const acquire = (): Promise<CachedToken> => acquireWithin(strategy, request, { rt, log, store, lock, provenance: resolved.provenance }, deadline);
+  const acquire = (): Promise<CachedToken> => acquireWithin(strategy, request, { rt, log, store: stores.longLived, lock, provenance: resolved.provenance }, deadline);
   let token: CachedToken;
   try {
     token = await withLock(`${store.lockDir}/${entry}.lock`, lock, async () => {
       // Another kubelogin may have fetched it while this one waited for the lock: N parallel
       // kubectl calls make one identity-provider request.
-      const fetched = await readCachedToken(store, entry, reportCorrupt);
+      const fetched = await readCachedToken(store, entry, reportCorrupt, rt.clock.now());
       if (fetched && isFresh(fetched, rt.clock.now())) return fetched;
       const fresh = await acquire();
       await store.write(entry, formatTokenEntry(identity, fresh)).catch((err: unknown) => {
@@ -79,7 +79,7 @@ export async function getToken(resolved: ResolvedOptions, deps: GetTokenDeps): P
       return fresh;
     });
   } catch (err) {
-    if (!isFilesystemError(err)) throw err;
+    if (!(err instanceof CacheError)) throw err;
     // An unusable cache dir (read-only home, full disk) must not stop kubectl: go without cache.
     log.v(1, `the token cache in ${store.location} is unusable (${(err as Error).message}); continuing without it`);
     token = await acquire();

@@ -24,7 +24,7 @@ const COMPANION = /\.lock(?:\.break|\.stale-\d+)?$|\.corrupt-[0-9TZ-]+$|\.[0-9a-
 const TEMP = /\.[0-9a-f]{12}\.tmp$/;
 
 /** The entry a cache-dir file belongs to: the entry itself, or the one a companion file is beside. */
-export function entryOf(fileName: string): string {
+function entryOf(fileName: string): string {
   return fileName.replace(COMPANION, "");
 }
 

@@ -12,7 +12,7 @@ import type { Clock } from "../runtime.js";
 import { cacheError, ensurePrivateDir } from "./file-store.js";
 
 /** A holder touches its lock this often, so a long hold (a device-code sign-in waiting on a person) stays fresh. */
-export const REFRESH_MS = 5_000;
+const REFRESH_MS = 5_000;
 /** A lock not touched for this long is abandoned, whatever its pid: six refreshes missed. */
 export const STALE_MS = 30_000;
 /** Creating and writing a lock takes microseconds; an unreadable one this old was left by a crash. */
@@ -147,10 +147,11 @@ function parseHolder(raw: string): LockHolder | undefined {
   try {
     const parsed = JSON.parse(raw) as Partial<LockHolder>;
     const { pid, host, since } = parsed;
-    // Shown in the timeout hint, so only values that make sense there.
+    // Shown in the timeout hint, so only values that make sense there (a date, one line). A holder
+    // that fails this is judged as unreadable, so the host check must accept any real hostname.
     if (
       Number.isSafeInteger(pid) && pid! > 0 &&
-      typeof host === "string" && /^[\w.-]{1,255}$/.test(host) &&
+      typeof host === "string" && host.length <= 255 && !/[\x00-\x1f\x7f]/.test(host) &&
       Number.isSafeInteger(since) && since! >= 0 && since! < 8.64e15
     ) {
       return { pid: pid!, host, since: since! };

@@ -18,13 +18,13 @@ export interface CacheSettings {
 }
 
 /** token-<hash>.json (cache/token-cache.ts). */
-export const isAccessTokenEntry = (name: string): boolean => /^token-[^/\\]+\.json$/.test(name);
+const isAccessTokenEntry = (name: string): boolean => /^token-[^/\\]+\.json$/.test(name);
 
 /** Upstream's files (compat spec §4.1, §4.3), which kubelogin reads and writes under the same names. */
 const UPSTREAM_FILES: ReadonlySet<string> = new Set(["auth.json", "pop_tokens.cache", "pop_rsa_key.cache"]);
 
 /** msal-<hash>.json (the MSAL cache blob per app) and upstream's auth record and PoP files. */
-export const isLongLivedEntry = (name: string): boolean => /^msal-[^/\\]+\.json$/.test(name) || UPSTREAM_FILES.has(name);
+const isLongLivedEntry = (name: string): boolean => /^msal-[^/\\]+\.json$/.test(name) || UPSTREAM_FILES.has(name);
 
 export function createStores(settings: CacheSettings): CacheStores {
   const accessTokens = createFileStore({ dir: settings.cacheDir, now: settings.now, owns: isAccessTokenEntry });

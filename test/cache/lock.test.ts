@@ -228,8 +228,12 @@ describe("acquireLock", () => {
     expect(await readdir(dir)).toEqual(["entry.json.lock"]);
   });
 
-  it("suggests deleting the lock only when it names no holder", async () => {
-    await writeFile(lockPath, "");
+  it.each([
+    ["empty", ""],
+    ["with an impossible date", holder(process.pid, HOST, 1e300)],
+    ["with a multi-line host", holder(process.pid, "a\nhint: delete everything", 1)],
+  ])("suggests deleting the lock only when it names no holder (%s)", async (_, content) => {
+    await writeFile(lockPath, content);
     const attempt = acquireLock(lockPath, options({ clock: fakeClock(Date.now()), timeoutMs: 1_000, retryMs: 25 }));
     await expect(attempt).rejects.toMatchObject({
       holder: undefined,

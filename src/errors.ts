@@ -80,13 +80,34 @@ export class TimeoutError extends KubeloginError {}
 
 export class NotImplementedError extends KubeloginError {}
 
-/** The cache could not be read, written or locked (the OS error is the cause): get-token goes on without it. */
+/**
+ * The cache's storage failed: a filesystem error reading, writing, locking or clearing it (the OS
+ * error is the cause). Only this error means "the cache is unusable": get-token then goes on
+ * without it, where any other error is reported as itself.
+ */
 export class CacheError extends KubeloginError {}
 
+/** Who holds a cache lock, from the lock file. */
+export interface LockHolder {
+  readonly pid: number;
+  readonly host: string;
+  /** When it was taken, milliseconds since the epoch. */
+  readonly since: number;
+}
+
 export class CacheLockTimeoutError extends KubeloginError {
-  constructor(readonly lockPath: string, waitedMs: number) {
+  constructor(
+    readonly lockPath: string,
+    waitedMs: number,
+    readonly holder: LockHolder | undefined,
+  ) {
     super(`timed out after ${Math.round(waitedMs / 1000)}s waiting for the cache lock ${lockPath}`, {
-      hint: `another kubelogin is holding it; if none is running, delete ${lockPath}`,
+      // A holder may be a device-code sign-in waiting for a person: deleting its lock would let a
+      // second sign-in start beside it, so deleting is suggested only when nobody holds it.
+      hint: holder
+        ? `kubelogin pid ${holder.pid} on ${holder.host} has held it since ${new Date(holder.since).toISOString()} (it may be waiting for a sign-in); ` +
+          "it is released when that kubelogin finishes, or broken automatically once that process is gone or stops refreshing it; raise --timeout to wait longer"
+        : `the lock file names no holder; if no kubelogin is running, delete ${lockPath}`,
     });
   }
 }

@@ -1,14 +1,14 @@
 // Adapts a TokenStore entry to MSAL's cache-plugin hooks, so MSAL's own cache (accounts, refresh
 // tokens) persists in the same backend, written atomically under the same kind of lock.
 import type { ICachePlugin, TokenCacheContext } from "@azure/msal-node";
-import { isFilesystemError } from "./fs-errors.js";
+import { CacheError } from "../errors.js";
 import { withLock, type LockOptions } from "./lock.js";
 import type { TokenStore } from "./store.js";
 
 export interface MsalCacheEvents {
   corrupt(setAsidePath: string | undefined): void;
   /** The backend cannot be read or written (a file where the dir should be, read-only, full): MSAL goes on in memory. */
-  unusable(error: Error): void;
+  unusable(error: CacheError): void;
 }
 
 export function createMsalCachePlugin(store: TokenStore, entryName: string, lock: LockOptions, events: MsalCacheEvents): ICachePlugin {
@@ -18,8 +18,8 @@ export function createMsalCachePlugin(store: TokenStore, entryName: string, lock
       try {
         blob = await store.read(entryName);
       } catch (err) {
-        if (!isFilesystemError(err)) throw err;
-        events.unusable(err as Error);
+        if (!(err instanceof CacheError)) throw err;
+        events.unusable(err);
         return;
       }
       if (blob === null) return;
@@ -38,8 +38,8 @@ export function createMsalCachePlugin(store: TokenStore, entryName: string, lock
       try {
         await withLock(`${store.lockDir}/${entryName}.lock`, lock, () => store.write(entryName, context.tokenCache.serialize()));
       } catch (err) {
-        if (!isFilesystemError(err)) throw err;
-        events.unusable(err as Error);
+        if (!(err instanceof CacheError)) throw err;
+        events.unusable(err);
       }
     },
   };

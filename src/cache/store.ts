@@ -1,5 +1,5 @@
 // One interface for every cache backend (file now; the OS keychain later). Entries are opaque
-// strings addressed by name; callers decide the format.
+// strings addressed by name; callers decide the format. Storage failures are CacheErrors.
 
 export interface TokenStore {
   /** Human-readable location for messages and -v logs. */
@@ -12,6 +12,6 @@ export interface TokenStore {
   write(name: string, content: string): Promise<void>;
   /** Moves an unreadable entry out of the way (kept for inspection) so it can be rebuilt. */
   setAside(name: string): Promise<string | undefined>;
-  /** Removes every entry. */
+  /** Removes every entry this store owns, with its lock, set-aside and temp files, and nothing else. */
   clear(): Promise<void>;
 }

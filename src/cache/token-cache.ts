@@ -27,17 +27,31 @@ export function isFresh(token: CachedToken, now: number): boolean {
 
 export type CacheRead = { kind: "hit"; token: CachedToken } | { kind: "miss" } | { kind: "corrupt" };
 
-export function parseTokenEntry(content: string | null): CacheRead {
+/**
+ * No real token lives this long (Entra's longest are about a day). A later expiry is not a token's:
+ * milliseconds written where seconds belong, or a damaged file, and serving it would give kubectl
+ * a timestamp it cannot parse.
+ */
+export const MAX_EXPIRY_AHEAD_MS = 366 * 24 * 60 * 60_000;
+
+/** `now` bounds a plausible expiry: an entry expiring more than MAX_EXPIRY_AHEAD_MS later is corrupt. */
+export function parseTokenEntry(content: string | null, now: number): CacheRead {
   if (content === null) return { kind: "miss" };
   try {
     const entry = JSON.parse(content) as { accessToken?: unknown; expiresOn?: unknown };
-    if (typeof entry.accessToken === "string" && entry.accessToken !== "" && typeof entry.expiresOn === "number") {
-      return { kind: "hit", token: { token: entry.accessToken, expiresOn: entry.expiresOn * 1000 } };
+    const { accessToken, expiresOn } = entry;
+    if (typeof accessToken === "string" && accessToken !== "" && isPlausibleExpiry(expiresOn, now)) {
+      return { kind: "hit", token: { token: accessToken, expiresOn: expiresOn * 1000 } };
     }
   } catch {
     // Falls through to "corrupt".
   }
   return { kind: "corrupt" };
+}
+
+/** Whole seconds since the epoch, after 1970 and at most MAX_EXPIRY_AHEAD_MS from now (a past expiry is a plain miss later). */
+function isPlausibleExpiry(seconds: unknown, now: number): seconds is number {
+  return typeof seconds === "number" && Number.isSafeInteger(seconds) && seconds > 0 && seconds * 1000 - now <= MAX_EXPIRY_AHEAD_MS;
 }
 
 export function formatTokenEntry(cacheKey: readonly string[], token: CachedToken): string {
@@ -50,8 +64,9 @@ export async function readCachedToken(
   store: TokenStore,
   name: string,
   onCorrupt: (setAsidePath: string | undefined) => void,
+  now: number,
 ): Promise<CachedToken | undefined> {
-  const read = parseTokenEntry(await store.read(name));
+  const read = parseTokenEntry(await store.read(name), now);
   if (read.kind === "hit") return read.token;
   if (read.kind === "corrupt") onCorrupt(await store.setAside(name));
   return undefined;

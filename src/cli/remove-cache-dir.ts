@@ -1,8 +1,10 @@
 // `kubelogin remove-cache-dir` and its hidden, deprecated alias `remove-tokens` (compat spec §1.5,
-// §4.4). Decision 4: the default honours KUBECACHEDIR, like get-token, so the directory removed is
-// the one get-token fills.
-import { lstat, rm } from "node:fs/promises";
-import { KubeloginError } from "../errors.js";
+// §4.4, revised decision 4). The default honours KUBECACHEDIR, like get-token, so the cache
+// cleared is the one get-token fills. KUBECACHEDIR is kubectl's cache dir too, so unlike
+// upstream's os.RemoveAll this removes only what kubelogin cached, each store clearing its own.
+import { lstat, rmdir, stat } from "node:fs/promises";
+import { createStores } from "../cache/stores.js";
+import { CacheError, KubeloginError } from "../errors.js";
 import { strconvQuote } from "../options/go-quote.js";
 import { parseFlags } from "../options/parse-flags.js";
 import { defaultCacheDir } from "../options/resolve.js";
@@ -10,68 +12,49 @@ import { GLOBAL_OPTIONS, type OptionSpec } from "../options/table.js";
 import { goPathError, isErrno } from "../os-error.js";
 import type { Command, CommandContext } from "./command.js";
 
-/**
- * One kind of cached state and how to delete it. remove-cache-dir runs every eraser in order and
- * stops at the first failure. A token store that keeps entries outside the directory (the OS
- * keychain backend) adds its own eraser to CACHE_ERASERS.
- */
-export interface CacheEraser {
-  readonly what: string;
-  erase(cacheDir: string, ctx: CommandContext): Promise<void>;
-}
-
 export class RemoveCacheError extends KubeloginError {}
 
-const cacheDirectoryEraser: CacheEraser = {
-  what: "cache directory",
-  async erase(cacheDir, { log }) {
-    log.v(5, `removing ${cacheDir}`);
-    try {
-      await removeAll(cacheDir);
-    } catch (err) {
-      throw new RemoveCacheError(`unable to delete authentication record cache in ${strconvQuote(cacheDir)}: ${describeRemoveError(err)}`, {
-        hint: "check the path and its permissions",
-        cause: err,
-      });
-    }
-  },
-};
-
-export const CACHE_ERASERS: readonly CacheEraser[] = [cacheDirectoryEraser];
-
 /**
- * Go's os.RemoveAll: a missing path is success, "" is a silent no-op (golang/go#28830), a path
- * ending in "." is refused. Node's rm({ force: true }) is not used because some Node versions
- * also swallow ENOTDIR (a path under a regular file), which Go reports.
+ * Removes every store's entries from `cacheDir` (through a symlink: in its target, where get-token
+ * wrote them), then the directory itself if nothing else is left in it. A missing directory is
+ * success; "" is a silent no-op and a path ending in "." is refused, as Go's os.RemoveAll does
+ * (golang/go#28830).
  */
-export async function removeAll(path: string): Promise<void> {
-  if (path === "") return;
-  if (path === "." || /[/\\]\.$/.test(path)) throw Object.assign(new Error("invalid argument"), { code: "EINVAL", syscall: "RemoveAll", path });
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await rm(path, { recursive: true });
-      return;
-    } catch (err) {
-      // ENOENT: either the path never existed, or a concurrent remover took part of the tree.
-      if (!isErrno(err, "ENOENT")) throw err;
-      if (!(await exists(path))) return;
-      if (attempt >= 2) throw err;
-    }
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
+async function removeCache(cacheDir: string, { rt, log }: CommandContext): Promise<void> {
+  if (cacheDir === "") return;
+  const fail = (err: unknown): RemoveCacheError =>
+    new RemoveCacheError(`unable to delete authentication record cache in ${strconvQuote(cacheDir)}: ${describeRemoveError(err)}`, {
+      hint: "check the path and its permissions",
+      cause: err,
+    });
+  if (cacheDir === "." || /[/\\]\.$/.test(cacheDir)) throw fail(Object.assign(new Error("invalid argument"), { code: "EINVAL", syscall: "RemoveAll", path: cacheDir }));
   try {
-    await lstat(path);
-    return true;
+    await stat(cacheDir);
   } catch (err) {
-    if (isErrno(err, "ENOENT")) return false;
-    throw err;
+    if (isErrno(err, "ENOENT")) return;
+    throw fail(err);
+  }
+  log.v(5, `removing kubelogin's cached files from ${cacheDir}`);
+  try {
+    await createStores({ cacheDir, now: rt.clock.now }).clearAll();
+  } catch (err) {
+    throw fail(err instanceof CacheError ? err.cause : err);
+  }
+  // A symlinked cache dir is the user's own arrangement: it stays, and so does its target.
+  const link = await lstat(cacheDir.replace(/(.)[/\\]+$/, "$1")).catch(() => undefined);
+  if (link?.isSymbolicLink()) return;
+  try {
+    await rmdir(cacheDir);
+    log.v(5, `removed the empty directory ${cacheDir}`);
+  } catch (err) {
+    // Not empty (kubectl's caches, anyone's files) or removed meanwhile: it stays, as it should.
+    if (isErrno(err, "ENOTEMPTY") || isErrno(err, "EEXIST") || isErrno(err, "ENOENT")) return;
+    throw fail(err);
   }
 }
 
 // Go's RemoveAll works with unlinkat/openat, so its errors name those calls.
-const GO_REMOVE_OPS: Readonly<Record<string, string>> = { lstat: "unlinkat", stat: "unlinkat", unlink: "unlinkat", rmdir: "unlinkat", rm: "unlinkat", opendir: "openfdat", scandir: "openfdat" };
+const GO_REMOVE_OPS: Readonly<Record<string, string>> = { lstat: "unlinkat", stat: "unlinkat", unlink: "unlinkat", rmdir: "unlinkat", opendir: "openfdat", scandir: "openfdat" };
 
 function describeRemoveError(err: unknown): string {
   if (!isErrno(err)) return err instanceof Error ? err.message : String(err);
@@ -91,10 +74,7 @@ function removeCommand(spec: { name: string; summary: string; flag: OptionSpec; 
       const parsed = parseFlags(args, options);
       if (parsed.help) return;
       const cacheDir = parsed.changed.has("cacheDir") ? String(parsed.values.cacheDir) : defaultCacheDir(ctx.rt.env, ctx.rt.homedir).value;
-      for (const eraser of CACHE_ERASERS) {
-        ctx.log.v(5, `remove-cache-dir: clearing the ${eraser.what}`);
-        await eraser.erase(cacheDir, ctx);
-      }
+      await removeCache(cacheDir, ctx);
     },
   };
 }

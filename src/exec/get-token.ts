@@ -48,10 +48,10 @@ export async function getToken(resolved: ResolvedOptions, deps: GetTokenDeps): P
     log.warn(`a cache entry was unreadable; ${aside ? `set aside as ${aside} and ` : ""}rebuilding it`);
 
   const readFreshToken = async (name: string): Promise<CachedToken | undefined> => {
-    const found = await readCachedToken(tokens, name, reportCorrupt);
+    const found = await readCachedToken(tokens, name, reportCorrupt, rt.clock.now());
     return found && isFresh(found, rt.clock.now()) ? found : undefined;
   };
-  const cached = await readCachedToken(tokens, entry, reportCorrupt).catch((err: unknown) => {
+  const cached = await readCachedToken(tokens, entry, reportCorrupt, rt.clock.now()).catch((err: unknown) => {
     if (!(err instanceof CacheError)) throw err;
     log.v(1, `cannot read the token cache in ${tokens.location}: ${err.message}`);
     return undefined;

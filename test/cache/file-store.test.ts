@@ -1,12 +1,16 @@
-// The file backend against a real temp dir: private modes, atomic replace, set-aside, clear.
+// The file backend against a real temp dir: private modes, atomic replace, set-aside, typed
+// errors, and a clear that removes exactly what the store owns.
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
-import { createFileStore } from "../../src/cache/file-store.js";
+import { createFileStore, ORPHANED_TEMP_MS } from "../../src/cache/file-store.js";
+import { CacheError } from "../../src/errors.js";
 
 const NOW = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
+/** A store that owns every `*.json` entry. */
+const fileStore = (dir: string, now: () => number = () => NOW) => createFileStore({ dir, now, owns: (name) => name.endsWith(".json") });
 const modeOf = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
 
 let root: string;
@@ -19,14 +23,14 @@ afterEach(async () => {
 
 describe("createFileStore", () => {
   it("names its directory as location and lock dir", () => {
-    const store = createFileStore(join(root, "cache"), () => NOW);
+    const store = fileStore(join(root, "cache"));
     expect(store.location).toBe(join(root, "cache"));
     expect(store.lockDir).toBe(join(root, "cache"));
   });
 
   it("creates the cache dir and its missing parents 0700 on the first write", async () => {
     const dir = join(root, "a", "b", "cache");
-    const store = createFileStore(dir, () => NOW);
+    const store = fileStore(dir);
     await store.write("entry.json", "{}");
     expect(await modeOf(join(root, "a"))).toBe(0o700);
     expect(await modeOf(join(root, "a", "b"))).toBe(0o700);
@@ -36,7 +40,7 @@ describe("createFileStore", () => {
 
   it("writes files 0600 and dirs 0700 even under umask 0", async () => {
     const dir = join(root, "open", "cache");
-    const store = createFileStore(dir, () => NOW);
+    const store = fileStore(dir);
     const previous = process.umask(0);
     try {
       await store.write("entry.json", "secret");
@@ -52,7 +56,7 @@ describe("createFileStore", () => {
     const dir = join(root, "cache");
     await mkdir(dir, { mode: 0o700 });
     await writeFile(join(dir, "entry.json"), "old", { mode: 0o644 });
-    const store = createFileStore(dir, () => NOW);
+    const store = fileStore(dir);
     await store.write("entry.json", "new");
     expect(await modeOf(join(dir, "entry.json"))).toBe(0o600);
     expect(await readFile(join(dir, "entry.json"), "utf8")).toBe("new");
@@ -61,13 +65,13 @@ describe("createFileStore", () => {
   it("leaves an existing directory's mode as its owner set it", async () => {
     const dir = join(root, "shared");
     await mkdir(dir, { mode: 0o755 });
-    await createFileStore(dir, () => NOW).write("entry.json", "x");
+    await fileStore(dir).write("entry.json", "x");
     expect(await modeOf(dir)).toBe(0o755);
   });
 
   it("reads back what it wrote, and replaces content without leaving temp files", async () => {
     const dir = join(root, "cache");
-    const store = createFileStore(dir, () => NOW);
+    const store = fileStore(dir);
     await store.write("entry.json", "first, and longer than the second");
     await store.write("entry.json", "second");
     expect(await store.read("entry.json")).toBe("second");
@@ -75,22 +79,45 @@ describe("createFileStore", () => {
   });
 
   it("reads a missing entry, or a missing dir, as null", async () => {
-    const store = createFileStore(join(root, "never-made"), () => NOW);
+    const store = fileStore(join(root, "never-made"));
     expect(await store.read("entry.json")).toBeNull();
     await store.write("other.json", "x");
     expect(await store.read("entry.json")).toBeNull();
   });
 
-  it("rethrows read errors other than a missing file", async () => {
+  it("throws a CacheError naming the path, with the OS error as cause, for read errors other than a missing file", async () => {
     const dir = join(root, "cache");
     await mkdir(join(dir, "entry.json"), { recursive: true });
-    await expect(createFileStore(dir, () => NOW).read("entry.json")).rejects.toMatchObject({ code: "EISDIR" });
+    const failure = fileStore(dir).read("entry.json");
+    await expect(failure).rejects.toBeInstanceOf(CacheError);
+    await expect(failure).rejects.toMatchObject({
+      message: `could not read ${join(dir, "entry.json")}: is a directory`,
+      cause: expect.objectContaining({ code: "EISDIR" }),
+    });
+  });
+
+  it("throws a CacheError for a cache dir that cannot be made (a path under a regular file, which holds for root too)", async () => {
+    await writeFile(join(root, "file"), "x");
+    const dir = join(root, "file", "cache");
+    const failure = fileStore(dir).write("entry.json", "x");
+    await expect(failure).rejects.toBeInstanceOf(CacheError);
+    await expect(failure).rejects.toMatchObject({ message: expect.stringContaining(dir), cause: expect.objectContaining({ code: "ENOTDIR" }) });
+    await expect(fileStore(dir).read("entry.json")).rejects.toBeInstanceOf(CacheError);
+    await expect(fileStore(dir).clear()).rejects.toBeInstanceOf(CacheError);
+  });
+
+  it("refuses an entry it does not own (it would survive clear), as a programming error, not a CacheError", async () => {
+    const store = fileStore(join(root, "cache"));
+    await expect(store.write("auth.txt", "x")).rejects.toThrow("does not own the entry auth.txt");
+    await expect(store.write("auth.txt", "x")).rejects.not.toBeInstanceOf(CacheError);
+    await expect(store.read("../escape.json")).rejects.toThrow("does not own");
+    expect(existsSync(join(root, "cache"))).toBe(false);
   });
 
   it("removes its temp file when the rename fails", async () => {
     const dir = join(root, "cache");
     await mkdir(join(dir, "entry.json"), { recursive: true });
-    await expect(createFileStore(dir, () => NOW).write("entry.json", "x")).rejects.toMatchObject({ code: "EISDIR" });
+    await expect(fileStore(dir).write("entry.json", "x")).rejects.toMatchObject({ name: "CacheError", cause: expect.objectContaining({ code: "EISDIR" }) });
     expect(await readdir(dir)).toEqual(["entry.json"]);
   });
 
@@ -99,7 +126,7 @@ describe("createFileStore", () => {
     const base = await mkdtemp(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "kubelogin-file-store-"));
     onTestFinished(() => rm(base, { recursive: true, force: true }));
     const dir = join(base, "cache");
-    const store = createFileStore(dir, () => NOW);
+    const store = fileStore(dir);
     // Distinct payloads of 528 KiB: more than one 512 KiB write() chunk, at which a plain
     // writeFile over the entry is reliably seen torn by this test.
     const payloads = Array.from({ length: 32 }, (_, i) => `${String(i).padStart(2, "0")}:`.repeat(176 * 1024));
@@ -135,7 +162,7 @@ describe("createFileStore", () => {
 
   it("sets a corrupt entry aside as <name>.corrupt-<timestamp>, after which it reads as missing", async () => {
     const dir = join(root, "cache");
-    const store = createFileStore(dir, () => NOW);
+    const store = fileStore(dir);
     await store.write("entry.json", "{not json");
     const aside = await store.setAside("entry.json");
     expect(aside).toBe(join(dir, "entry.json.corrupt-2024-01-02T03-04-05-678Z"));
@@ -145,19 +172,71 @@ describe("createFileStore", () => {
   });
 
   it("reports undefined when there is nothing to set aside", async () => {
-    expect(await createFileStore(join(root, "cache"), () => NOW).setAside("entry.json")).toBeUndefined();
+    expect(await fileStore(join(root, "cache")).setAside("entry.json")).toBeUndefined();
   });
 
-  it("clears the whole dir, and clearing a missing dir is fine", async () => {
+  it("clears its own entries with their locks, set-aside and temp files, and nothing else", async () => {
     const dir = join(root, "cache");
-    const store = createFileStore(dir, () => NOW);
+    const store = fileStore(dir);
     await store.write("a.json", "a");
     await store.write("b.json", "b");
+    const own = ["a.json.lock", "a.json.lock.break", "a.json.lock.stale-123", "b.json.corrupt-2024-01-02T03-04-05-678Z", "b.json.0123456789ab.tmp"];
+    const others = ["notes.txt", "auth.txt.lock", "x.txt.corrupt-2024-01-02T03-04-05-678Z", "y.txt.0123456789ab.tmp", "a.jsonx"];
+    for (const name of [...own, ...others]) await writeFile(join(dir, name), "x");
+    await mkdir(join(dir, "http"));
+    await writeFile(join(dir, "http", "c.json"), "kubectl's");
+
     await store.clear();
-    await expect(stat(dir)).rejects.toMatchObject({ code: "ENOENT" });
-    await store.clear();
+    expect((await readdir(dir)).sort()).toEqual([...others, "http"].sort());
+    expect(await readFile(join(dir, "http", "c.json"), "utf8")).toBe("kubectl's");
     expect(await store.read("a.json")).toBeNull();
     await store.write("a.json", "again");
     expect(await store.read("a.json")).toBe("again");
+  });
+
+  it("clearing a missing dir is fine", async () => {
+    await expect(fileStore(join(root, "never-made")).clear()).resolves.toBeUndefined();
+  });
+
+  it("clears through a symlinked dir (and a trailing /): the files go from the target", async () => {
+    const target = join(root, "target");
+    const link = join(root, "link");
+    await fileStore(target).write("a.json", "a");
+    await symlink(target, link);
+    await fileStore(`${link}/`).clear();
+    expect(await readdir(target)).toEqual([]);
+  });
+
+  it("clears every file it can and then reports the first it could not remove", async () => {
+    const dir = join(root, "cache");
+    const store = fileStore(dir);
+    await store.write("b.json", "b");
+    // A directory under an owned name cannot be unlinked; it is not kubelogin's to empty.
+    await mkdir(join(dir, "a.json.lock"));
+    const failure = store.clear();
+    await expect(failure).rejects.toBeInstanceOf(CacheError);
+    await expect(failure).rejects.toMatchObject({ message: expect.stringContaining(join(dir, "a.json.lock")) });
+    expect(await readdir(dir)).toEqual(["a.json.lock"]);
+  });
+
+  it("removes its temp files orphaned by a killed write once they are a minute old, and no one else's", async () => {
+    const dir = join(root, "cache");
+    let now = Date.now();
+    const store = fileStore(dir, () => now);
+    await store.write("a.json", "a");
+    const orphan = join(dir, "b.json.0123456789ab.tmp");
+    const young = join(dir, "a.json.ba9876543210.tmp");
+    const foreign = join(dir, "c.txt.0123456789ab.tmp");
+    for (const path of [orphan, young, foreign]) await writeFile(path, "partial");
+    const old = new Date(now - ORPHANED_TEMP_MS - 1_000);
+    await utimes(orphan, old, old);
+    await utimes(foreign, old, old);
+
+    await store.write("a.json", "a2");
+    expect((await readdir(dir)).sort()).toEqual(["a.json", "a.json.ba9876543210.tmp", "c.txt.0123456789ab.tmp"]);
+
+    now += ORPHANED_TEMP_MS + 5_000;
+    await store.write("a.json", "a3");
+    expect((await readdir(dir)).sort()).toEqual(["a.json", "c.txt.0123456789ab.tmp"]);
   });
 });

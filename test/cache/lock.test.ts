@@ -1,17 +1,17 @@
 // The cross-process cache lock on a real temp dir: exclusion within and across processes, stale
-// locks broken (dead pid, old unreadable body, old foreign host), an honest typed timeout on a
-// live holder. Waiting runs on a virtual clock, so a 30 s timeout takes milliseconds.
+// locks broken (dead pid, old unreadable body, not refreshed whatever its pid), holders that keep
+// their lock fresh, an honest typed timeout on a live holder. Waiting runs on a virtual clock, so a 30 s timeout takes milliseconds.
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { acquireLock, withLock, type LockOptions } from "../../src/cache/lock.js";
-import { CacheLockTimeoutError } from "../../src/errors.js";
+import { acquireLock, STALE_MS, withLock, type LockOptions } from "../../src/cache/lock.js";
+import { CacheError, CacheLockTimeoutError } from "../../src/errors.js";
 import { nodeRuntime, systemClock, type Clock } from "../../src/runtime.js";
 
 const runFile = promisify(execFile);
@@ -206,20 +206,37 @@ describe("acquireLock", () => {
     const live = holder(process.pid, HOST, 1_600_000_000_000);
     await writeFile(lockPath, live);
     const clock = fakeClock(1_700_000_000_000);
-    const started = Date.now();
     const attempt = acquireLock(lockPath, options({ clock, timeoutMs: 30_000, retryMs: 25 }));
     await expect(attempt).rejects.toBeInstanceOf(CacheLockTimeoutError);
     const err = (await attempt.catch((e: unknown) => e)) as CacheLockTimeoutError;
     expect(err.message).toBe(`timed out after 30s waiting for the cache lock ${lockPath}`);
-    expect(err.hint).toBe(`another kubelogin is holding it; if none is running, delete ${lockPath}`);
+    // Who holds it and that it resolves itself; never "delete it": the holder may be mid sign-in.
+    expect(err.hint).toBe(
+      `kubelogin pid ${process.pid} on ${HOST} has held it since 2020-09-13T12:26:40.000Z (it may be waiting for a sign-in); ` +
+        "it is released when that kubelogin finishes, or broken automatically once that process is gone or stops refreshing it; raise --timeout to wait longer",
+    );
+    expect(err.hint).not.toContain("delete");
+    expect(err.holder).toEqual({ pid: process.pid, host: HOST, since: 1_600_000_000_000 });
     expect(err.lockPath).toBe(lockPath);
     expect(err.exitCode).toBe(1);
-    // Exactly the timeout in virtual time; milliseconds in real time.
+    // Exactly the timeout in virtual time.
     expect(clock.now() - 1_700_000_000_000).toBe(30_000);
     expect(clock.sleeps.length).toBe(1_200);
-    expect(Date.now() - started).toBeLessThan(5_000);
     expect(await readFile(lockPath, "utf8")).toBe(live);
     expect(await readdir(dir)).toEqual(["entry.json.lock"]);
+  });
+
+  it.each([
+    ["empty", ""],
+    ["with an impossible date", holder(process.pid, HOST, 1e300)],
+    ["with a multi-line host", holder(process.pid, "a\nhint: delete everything", 1)],
+  ])("suggests deleting the lock only when it names no holder (%s)", async (_, content) => {
+    await writeFile(lockPath, content);
+    const attempt = acquireLock(lockPath, options({ clock: fakeClock(Date.now()), timeoutMs: 1_000, retryMs: 25 }));
+    await expect(attempt).rejects.toMatchObject({
+      holder: undefined,
+      hint: `the lock file names no holder; if no kubelogin is running, delete ${lockPath}`,
+    });
   });
 
   it("waits exactly the timeout when the retry interval does not divide it, and not at all for 0", async () => {
@@ -246,28 +263,115 @@ describe("acquireLock", () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
-  it("breaks a lock from another host only once it is older than foreignStaleMs (default 10 min)", async () => {
-    const now = 1_700_000_000_000;
+  it("breaks a lock from another host only once it has not been refreshed for staleMs (default 30 s)", async () => {
+    const now = Date.now();
     const neverAsked = (): boolean => {
       throw new Error("a foreign pid cannot be probed");
     };
-    await writeFile(lockPath, holder(4242, "other-host.example", now - 9 * 60_000));
+    const touched = async (ago: number): Promise<void> => {
+      const at = new Date(now - ago);
+      await utimes(lockPath, at, at);
+    };
+    // Taken long ago ("since") but refreshed 29 s ago: its holder is alive and working.
+    await writeFile(lockPath, holder(4242, "other-host.example", now - 60 * 60_000));
+    await touched(29_000);
     await expect(
-      acquireLock(lockPath, options({ clock: fakeClock(now), isProcessAlive: neverAsked, timeoutMs: 1_000, retryMs: 25 })),
+      acquireLock(lockPath, options({ clock: fakeClock(now), isProcessAlive: neverAsked, timeoutMs: 500, retryMs: 25 })),
     ).rejects.toBeInstanceOf(CacheLockTimeoutError);
 
-    await writeFile(lockPath, holder(4242, "other-host.example", now - 10 * 60_000 - 1));
+    await touched(STALE_MS + 1);
     const release = await acquireLock(lockPath, options({ clock: fakeClock(now), isProcessAlive: neverAsked, timeoutMs: 1_000, retryMs: 25 }));
     expect(JSON.parse(await readFile(lockPath, "utf8"))).toMatchObject({ pid: process.pid, host: HOST });
     await release();
 
-    await writeFile(lockPath, holder(4242, "other-host.example", now - 2_001));
-    const custom = await acquireLock(
-      lockPath,
-      options({ clock: fakeClock(now), isProcessAlive: neverAsked, timeoutMs: 1_000, retryMs: 25, foreignStaleMs: 2_000 }),
-    );
+    await writeFile(lockPath, holder(4242, "other-host.example", now));
+    await touched(2_001);
+    const custom = await acquireLock(lockPath, options({ clock: fakeClock(now), isProcessAlive: neverAsked, timeoutMs: 1_000, retryMs: 25, staleMs: 2_000 }));
     await custom();
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("breaks within a second a lock whose pid is alive but unrelated (a reboot, PID 1 in a container) once it is not refreshed", async () => {
+    const now = Date.now();
+    await writeFile(lockPath, holder(1, HOST, now - 3_600_000));
+    const old = new Date(now - STALE_MS - 1);
+    await utimes(lockPath, old, old);
+    const clock = fakeClock(now);
+    const release = await acquireLock(lockPath, options({ clock, isProcessAlive: () => true, timeoutMs: 60_000, retryMs: 25 }));
+    expect(clock.now() - now).toBeLessThan(1_000);
+    expect(clock.sleeps).toEqual([25]);
+    expect(JSON.parse(await readFile(lockPath, "utf8"))).toMatchObject({ pid: process.pid, host: HOST });
+    await release();
+  });
+
+  it("keeps a live holder's lock while it is fresh: a live pid is not broken before staleMs", async () => {
+    const now = Date.now();
+    await writeFile(lockPath, holder(1, HOST, now));
+    const recent = new Date(now - STALE_MS + 1_000);
+    await utimes(lockPath, recent, recent);
+    const clock = fakeClock(now);
+    await expect(acquireLock(lockPath, options({ clock, isProcessAlive: () => true, timeoutMs: 900, retryMs: 25 }))).rejects.toBeInstanceOf(
+      CacheLockTimeoutError,
+    );
+    expect(JSON.parse(await readFile(lockPath, "utf8"))).toMatchObject({ pid: 1 });
+  });
+
+  it("a holder refreshes its lock while it holds it (a sign-in waiting on a person), so a waiter never breaks it", async () => {
+    // One virtual clock for holder and waiter; each wait also lets real time pass so the holder's
+    // refresh timer (every 5 ms here) runs. 90 virtual seconds pass: three times staleMs.
+    const clock = fakeClock(Date.now());
+    const slowClock: Clock = {
+      now: clock.now,
+      sleep: async (ms) => {
+        await clock.sleep(ms);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      },
+    };
+    const release = await acquireLock(lockPath, options({ clock: slowClock, refreshMs: 5 }));
+    const waiting = acquireLock(lockPath, options({ clock: slowClock, pid: process.pid + 1, isProcessAlive: () => true, timeoutMs: 90_000, retryMs: 5_000 }));
+    await expect(waiting).rejects.toBeInstanceOf(CacheLockTimeoutError);
+    await expect(waiting).rejects.toMatchObject({ holder: { pid: process.pid, host: HOST } });
+    await release();
+    expect(await readdir(dir)).toEqual([]);
+
+    // Without refreshes the same wait breaks it after staleMs.
+    const unrefreshed = await acquireLock(lockPath, options({ clock: slowClock, refreshMs: 3_600_000 }));
+    const breaker = await acquireLock(lockPath, options({ clock: slowClock, pid: process.pid + 1, isProcessAlive: () => true, timeoutMs: 90_000, retryMs: 5_000 }));
+    expect(JSON.parse(await readFile(lockPath, "utf8"))).toMatchObject({ pid: process.pid + 1 });
+    await unrefreshed();
+    expect(JSON.parse(await readFile(lockPath, "utf8"))).toMatchObject({ pid: process.pid + 1 });
+    await breaker();
+  });
+
+  it("does not refresh a lock that another process has taken since", async () => {
+    const release = await acquireLock(lockPath, options({ refreshMs: 5 }));
+    const other = holder(process.pid + 1, HOST, 123);
+    await rm(lockPath);
+    await writeFile(lockPath, other);
+    const old = new Date(Date.now() - 60_000);
+    await utimes(lockPath, old, old);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(Math.round((await stat(lockPath)).mtimeMs)).toBe(old.getTime());
+    await release();
+    expect(await readFile(lockPath, "utf8")).toBe(other);
+  });
+
+  it("fails at once with a CacheError, not a wait, when the lock is a directory", async () => {
+    await mkdir(lockPath);
+    await writeFile(join(lockPath, "someone's"), "x");
+    const clock = fakeClock(Date.now());
+    const attempt = acquireLock(lockPath, options({ clock, timeoutMs: 60_000 }));
+    await expect(attempt).rejects.toBeInstanceOf(CacheError);
+    await expect(attempt).rejects.toThrow(`the cache lock ${lockPath} is a directory, not a lock file`);
+    expect(clock.sleeps).toEqual([]);
+    expect(await readdir(lockPath)).toEqual(["someone's"]);
+  });
+
+  it("a lock dir that cannot be made is a CacheError with the OS error as cause (a path under a regular file)", async () => {
+    await writeFile(join(dir, "file"), "x");
+    const attempt = acquireLock(join(dir, "file", "cache", "entry.json.lock"), options());
+    await expect(attempt).rejects.toBeInstanceOf(CacheError);
+    await expect(attempt).rejects.toMatchObject({ cause: expect.objectContaining({ code: "ENOTDIR" }) });
   });
 
   it("lets only one of many waiters racing on a stale lock hold it at a time", async () => {

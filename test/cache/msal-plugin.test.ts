@@ -6,7 +6,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { PublicClientApplication, TokenCacheContext } from "@azure/msal-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createFileStore } from "../../src/cache/file-store.js";
+import { createStores } from "../../src/cache/stores.js";
 import type { LockOptions } from "../../src/cache/lock.js";
 import { createMsalCachePlugin } from "../../src/cache/msal-plugin.js";
 import type { TokenStore } from "../../src/cache/store.js";
@@ -50,7 +50,7 @@ let store: TokenStore;
 let reports: (string | undefined)[];
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "kubelogin-msal-plugin-"));
-  store = createFileStore(join(dir, "cache"), () => NOW);
+  store = createStores({ cacheDir: join(dir, "cache"), now: () => NOW }).longLived;
   reports = [];
 });
 afterEach(async () => {
@@ -147,16 +147,33 @@ describe("an unusable backend", () => {
     await writeFile(file, "x");
     const unusable: string[] = [];
     const plugin = createMsalCachePlugin(
-      createFileStore(file, () => NOW),
+      createStores({ cacheDir: file, now: () => NOW }).longLived,
       ENTRY,
       { clock: fakeClock(NOW), pid: process.pid, isProcessAlive: nodeRuntime().isProcessAlive, timeoutMs: 1_000 },
-      { corrupt: () => undefined, unusable: (err) => unusable.push((err as NodeJS.ErrnoException).code ?? "") },
+      { corrupt: () => undefined, unusable: (err) => unusable.push(`${err.name} ${(err.cause as NodeJS.ErrnoException).code}`) },
     );
     const cache = new PublicClientApplication({ auth: { clientId: "00000000-0000-0000-0000-00000000000c" } }).getTokenCache();
     await plugin.beforeCacheAccess(new TokenCacheContext(cache, false));
     await plugin.afterCacheAccess(new TokenCacheContext(cache, true));
     // Reading says ENOTDIR; creating the directory for the write says EEXIST.
-    expect(unusable).toEqual(["ENOTDIR", "EEXIST"]);
+    expect(unusable).toEqual(["CacheError ENOTDIR", "CacheError EEXIST"]);
     expect(await readFile(file, "utf8")).toBe("x");
+  });
+
+  it("passes on an error that is not the cache's (a CacheError is the only one it absorbs)", async () => {
+    const failing: TokenStore = {
+      ...store,
+      read: () => Promise.reject(Object.assign(new Error("spawn az ENOENT"), { code: "ENOENT", syscall: "spawn az" })),
+    };
+    const unusable: unknown[] = [];
+    const plugin = createMsalCachePlugin(
+      failing,
+      ENTRY,
+      { clock: fakeClock(NOW), pid: process.pid, isProcessAlive: nodeRuntime().isProcessAlive, timeoutMs: 1_000 },
+      { corrupt: () => undefined, unusable: (err) => unusable.push(err) },
+    );
+    const cache = new PublicClientApplication({ auth: { clientId: "00000000-0000-0000-0000-00000000000c" } }).getTokenCache();
+    await expect(plugin.beforeCacheAccess(new TokenCacheContext(cache, false))).rejects.toThrow("spawn az ENOENT");
+    expect(unusable).toEqual([]);
   });
 });

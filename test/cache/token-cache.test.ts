@@ -4,10 +4,11 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createFileStore } from "../../src/cache/file-store.js";
+import { createStores } from "../../src/cache/stores.js";
 import {
   formatTokenEntry,
   isFresh,
+  MAX_EXPIRY_AHEAD_MS,
   MIN_REMAINING_MS,
   parseTokenEntry,
   readCachedToken,
@@ -64,11 +65,11 @@ describe("isFresh", () => {
 
 describe("parseTokenEntry", () => {
   it("reads no entry as a miss", () => {
-    expect(parseTokenEntry(null)).toEqual({ kind: "miss" });
+    expect(parseTokenEntry(null, NOW)).toEqual({ kind: "miss" });
   });
 
   it("reads a good entry as a hit, expiresOn from seconds to milliseconds", () => {
-    expect(parseTokenEntry('{"accessToken":"tok","expiresOn":1704164645,"mode":"spn"}')).toEqual({
+    expect(parseTokenEntry('{"accessToken":"tok","expiresOn":1704164645,"mode":"spn"}', NOW)).toEqual({
       kind: "hit",
       token: { token: "tok", expiresOn: 1_704_164_645_000 },
     });
@@ -84,8 +85,23 @@ describe("parseTokenEntry", () => {
     ["an empty accessToken", '{"accessToken":"","expiresOn":1704164645}'],
     ["a non-string accessToken", '{"accessToken":42,"expiresOn":1704164645}'],
     ["expiresOn as a string", '{"accessToken":"tok","expiresOn":"1704164645"}'],
+    // Impossible expiries (issue 7 item 5): served, they fail with "Invalid time value" or give
+    // kubectl a timestamp it cannot parse.
+    ["expiresOn 1e300", '{"accessToken":"tok","expiresOn":1e300}'],
+    ["expiresOn in milliseconds", `{"accessToken":"tok","expiresOn":${NOW + 3_600_000}}`],
+    ["expiresOn more than a year ahead", `{"accessToken":"tok","expiresOn":${Math.floor((NOW + MAX_EXPIRY_AHEAD_MS) / 1000) + 1}}`],
+    ["a negative expiresOn", '{"accessToken":"tok","expiresOn":-1704164645}'],
+    ["a zero expiresOn", '{"accessToken":"tok","expiresOn":0}'],
+    ["a fractional expiresOn", '{"accessToken":"tok","expiresOn":1704164645.5}'],
+    ["an unsafe integer expiresOn", '{"accessToken":"tok","expiresOn":9007199254740993}'],
   ])("reads %s as corrupt", (_, content) => {
-    expect(parseTokenEntry(content)).toEqual({ kind: "corrupt" });
+    expect(parseTokenEntry(content, NOW)).toEqual({ kind: "corrupt" });
+  });
+
+  it("accepts an expiry up to a year ahead, and an expired one (a plain miss later, not corruption)", () => {
+    const yearAhead = Math.floor((NOW + MAX_EXPIRY_AHEAD_MS) / 1000);
+    expect(parseTokenEntry(`{"accessToken":"tok","expiresOn":${yearAhead}}`, NOW)).toEqual({ kind: "hit", token: { token: "tok", expiresOn: yearAhead * 1000 } });
+    expect(parseTokenEntry('{"accessToken":"tok","expiresOn":1}', NOW)).toEqual({ kind: "hit", token: { token: "tok", expiresOn: 1000 } });
   });
 });
 
@@ -94,7 +110,7 @@ describe("formatTokenEntry", () => {
     const content = formatTokenEntry(key, { token: "tok", expiresOn: 1_704_164_645_999 });
     expect(content).toBe(JSON.stringify({ accessToken: "tok", expiresOn: 1_704_164_645, mode: "spn" }));
     expect(content).not.toContain(SECRET);
-    expect(parseTokenEntry(content)).toEqual({ kind: "hit", token: { token: "tok", expiresOn: 1_704_164_645_000 } });
+    expect(parseTokenEntry(content, NOW)).toEqual({ kind: "hit", token: { token: "tok", expiresOn: 1_704_164_645_000 } });
   });
 });
 
@@ -108,26 +124,26 @@ describe("readCachedToken", () => {
   });
 
   it("returns a stored token, and undefined for a missing one, without reporting anything", async () => {
-    const store = createFileStore(dir, () => NOW);
+    const store = createStores({ cacheDir: dir, now: () => NOW }).accessTokens;
     const reports: (string | undefined)[] = [];
     const name = tokenEntryName(key);
-    expect(await readCachedToken(store, name, (aside) => reports.push(aside))).toBeUndefined();
+    expect(await readCachedToken(store, name, (aside) => reports.push(aside), NOW)).toBeUndefined();
     await store.write(name, formatTokenEntry(key, { token: "tok", expiresOn: 1_704_164_645_000 }));
-    expect(await readCachedToken(store, name, (aside) => reports.push(aside))).toEqual({ token: "tok", expiresOn: 1_704_164_645_000 });
+    expect(await readCachedToken(store, name, (aside) => reports.push(aside), NOW)).toEqual({ token: "tok", expiresOn: 1_704_164_645_000 });
     expect(reports).toEqual([]);
   });
 
   it("sets a corrupt entry aside, reports where, and then reads a miss", async () => {
-    const store = createFileStore(dir, () => NOW);
+    const store = createStores({ cacheDir: dir, now: () => NOW }).accessTokens;
     const reports: (string | undefined)[] = [];
     const name = tokenEntryName(key);
     await store.write(name, '{"accessToken":"","expiresOn":1}');
-    expect(await readCachedToken(store, name, (aside) => reports.push(aside))).toBeUndefined();
+    expect(await readCachedToken(store, name, (aside) => reports.push(aside), NOW)).toBeUndefined();
     const aside = join(dir, `${name}.corrupt-2024-01-02T03-04-05-678Z`);
     expect(reports).toEqual([aside]);
     expect(await readFile(aside, "utf8")).toBe('{"accessToken":"","expiresOn":1}');
     expect(await readdir(dir)).toEqual([`${name}.corrupt-2024-01-02T03-04-05-678Z`]);
-    expect(await readCachedToken(store, name, (a) => reports.push(a))).toBeUndefined();
+    expect(await readCachedToken(store, name, (a) => reports.push(a), NOW)).toBeUndefined();
     expect(reports).toEqual([aside]);
   });
 });

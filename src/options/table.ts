@@ -88,6 +88,14 @@ export const GET_TOKEN_OPTIONS = [
 
 export type GetTokenKey = (typeof GET_TOKEN_OPTIONS)[number]["key"];
 
+/** What a flag of each type holds once parsed: durations in milliseconds. */
+export type OptionValue<T extends OptionType> = T extends "bool" ? boolean : T extends "duration" ? number : string;
+
+/** One field per row of GET_TOKEN_OPTIONS, typed by the row's `type`: adding a row adds the field. */
+export type GetTokenValues = {
+  -readonly [K in GetTokenKey]: OptionValue<Extract<(typeof GET_TOKEN_OPTIONS)[number], { key: K }>["type"]>;
+};
+
 export const CONVERT_ONLY_OPTIONS = [
   { key: "kubeconfig", flag: "--kubeconfig", type: "string", help: "Path to the kubeconfig file to use for CLI requests." },
   { key: "context", flag: "--context", type: "string", help: "The name of the kubeconfig context to use" },

@@ -1,6 +1,7 @@
 // The only code that knows MSAL's error shapes. Entra's answer keeps its AADSTS code in the
 // message (people search for it); the hint says which flag or variable to fix.
 import { AuthenticationError, KubeloginError, NetworkError } from "../../errors.js";
+import type { Origin } from "../../options/origin.js";
 import type { Provenance } from "../../options/resolve.js";
 
 export interface MsalErrorContext {
@@ -20,7 +21,7 @@ interface MsalLikeError {
 }
 
 /** " (set by AZURE_CLIENT_SECRET)" when the environment supplied the value, which is easy to miss. */
-const from = (provenance: string): string => (provenance.startsWith("env ") ? ` (set by ${provenance.slice(4).replace(/ \(overrode .*\)$/, "")})` : "");
+const from = (origin: Origin): string => (origin.kind === "env" ? ` (set by ${origin.name})` : "");
 
 function hintFor(code: string, ctx: MsalErrorContext): string | undefined {
   const p = ctx.provenance;

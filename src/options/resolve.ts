@@ -102,7 +102,7 @@ export function resolveOptions(flags: ParsedFlags, env: Env, homedir: string): R
   return { options: { ...values, authRecordCacheFile }, provenance };
 }
 
-const JS_TYPE_OF: Readonly<Record<OptionType, "string" | "boolean" | "number">> = { string: "string", bool: "boolean", duration: "number" };
+const JS_TYPE_OF: Readonly<Record<OptionType, "string" | "boolean" | "number">> = { string: "string", bool: "boolean", duration: "number", int32: "number" };
 
 /** Every row holds a value of its declared type: what GetTokenValues promises. */
 function isComplete(values: Record<string, FlagValue>): values is GetTokenValues {

@@ -59,7 +59,7 @@ export async function run(argv: readonly string[], rt: Runtime): Promise<number>
     if (scan.command === undefined) return await runRoot(argv, rt);
     const args = [...argv.slice(0, scan.commandIndex), ...argv.slice(scan.commandIndex + 1)];
     if (scan.command === "help") return await runHelpCommand(args, rt);
-    const load = COMMANDS[scan.command];
+    const load = Object.hasOwn(COMMANDS, scan.command) ? COMMANDS[scan.command] : undefined;
     if (!load) throw new UsageError(unknownCommandMessage(scan.command, await visibleCommandNames()));
     const command = await load();
     if (command.deprecated) rt.stderr.write(`Command "${command.name}" is deprecated, ${command.deprecated}\n`);
@@ -92,7 +92,7 @@ async function runHelpCommand(args: readonly string[], rt: Runtime): Promise<num
   const { helpText } = await import("./yargs-app.js");
   if (topic.length === 0 || topic[0] === "help") {
     rt.stdout.write(await helpText(undefined));
-  } else if (topic[0]! in COMMANDS) {
+  } else if (Object.hasOwn(COMMANDS, topic[0]!)) {
     rt.stdout.write(await helpText(topic[0]));
   } else {
     rt.stderr.write(`Unknown help topic ${goQuoteStrings(topic)}\n${await helpText(undefined, { usageOnly: true })}`);

@@ -55,6 +55,7 @@ describe("help, version and dispatch", () => {
     ["another case", ["GET-TOKEN"], "\n\nDid you mean this?\n\tget-token\n"],
     ["a prefix", ["remove"], "\n\nDid you mean this?\n\tremove-cache-dir\n"],
     ["nothing close; the hidden remove-tokens is never suggested", ["remove-token"], ""],
+    ["an Object.prototype name is no command", ["constructor"], ""],
   ])("an unknown command gets cobra's suggestions: %s", async (_name, argv, suggestion) => {
     const rt = testRuntime();
     expect(await run(argv, rt)).toBe(1);

@@ -1,12 +1,10 @@
 // `kubelogin convert-kubeconfig` (compat spec §1.4, §5): the same option pipeline as get-token
-// (parse → env overrides → validate), then load → convert → write. Prints nothing on success.
+// (prepareOptions), then load → convert → write. Prints nothing on success.
 import { convertKubeconfig } from "../kubeconfig/convert.js";
 import { kubeconfigPaths, loadKubeconfig } from "../kubeconfig/load.js";
 import { planWrites, writeKubeconfigChanges } from "../kubeconfig/write.js";
-import { parseFlags } from "../options/parse-flags.js";
-import { describeOptions, resolveOptions } from "../options/resolve.js";
+import { prepareOptions } from "../options/prepare.js";
 import { CONVERT_ONLY_OPTIONS, GET_TOKEN_OPTIONS, GLOBAL_OPTIONS } from "../options/table.js";
-import { validateOptions } from "../options/validate.js";
 import type { Command } from "./command.js";
 
 const OPTIONS = [...GET_TOKEN_OPTIONS, ...CONVERT_ONLY_OPTIONS, ...GLOBAL_OPTIONS];
@@ -16,16 +14,9 @@ export const convertKubeconfigCommand: Command = {
   summary: "convert kubeconfig to use exec auth module",
   options: OPTIONS,
 
-  async run(args, { rt, log }) {
-    const parsed = parseFlags(args, OPTIONS);
-    // Help is rendered by the caller from `options`; never convert on --help.
-    if (parsed.help) return;
-    for (const notice of parsed.deprecations) rt.stderr.write(`${notice}\n`);
-    const resolved = resolveOptions(parsed, rt.env, rt.homedir);
-    const { options } = resolved;
-    log.addSecrets([options.clientSecret, options.password, options.clientCertificatePassword]);
-    log.v(1, () => `options: ${describeOptions(resolved)}`);
-    validateOptions(options, resolved.provenance);
+  async run(args, ctx) {
+    const { rt, log } = ctx;
+    const { flags: parsed, options, provenance } = prepareOptions(args, OPTIONS, ctx);
 
     // Not env-overridable: these three are read from the command line only.
     const explicitPath = String(parsed.values.kubeconfig ?? "");
@@ -41,7 +32,7 @@ export const convertKubeconfigCommand: Command = {
       context,
       azureConfigDir,
       origins: loaded.origins,
-      provenance: resolved.provenance,
+      provenance,
     });
     for (const name of unchangedUsers) log.v(5, `user ${JSON.stringify(name)} already uses this exec stanza`);
     if (changedUsers.length === 0) {

@@ -7,24 +7,18 @@ import { DEFAULT_TIMEOUT_MS, GLOBAL_OPTIONS, type OptionSpec } from "../options/
 import type { Runtime } from "../runtime.js";
 import type { Command } from "./command.js";
 import { COMMANDS } from "./commands.js";
-import type { GlobalScan } from "./run.js";
 
 const ROOT_SUMMARY = "login to azure active directory and populate kubeconfig with AAD tokens";
 
-export async function renderHelp(argv: readonly string[], scan: GlobalScan, rt: Runtime): Promise<number> {
-  if (scan.version && (scan.command === undefined || !(scan.command in COMMANDS))) {
-    rt.stdout.write(await versionText(rt));
-    return 0;
-  }
+/** Help for one command, or the root's; `usageOnly` drops the summary line, as cobra's Usage() does. */
+export async function helpText(commandName: string | undefined, { usageOnly = false } = {}): Promise<string> {
   const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
   const parser = buildParser(commands);
-  const target = scan.command === "help" ? argv.slice(scan.commandIndex + 1).filter((a) => !a.startsWith("-"))[0] : scan.command;
-  const request = target && target in COMMANDS ? [target, "--help"] : ["--help"];
+  const request = commandName === undefined ? ["--help"] : [commandName, "--help"];
   const output = await new Promise<string>((resolve, reject) => {
     void parser.parse(request, {}, (err, _args, text) => (err ? reject(err) : resolve(text)));
   });
-  rt.stdout.write(`${output}\n`);
-  return 0;
+  return `${usageOnly ? output.replace(`${ROOT_SUMMARY}\n\n`, "") : output}\n`;
 }
 
 function buildParser(commands: readonly Command[]): Argv {
@@ -64,7 +58,7 @@ function declare(parser: Argv, options: readonly OptionSpec[]): Argv {
   return parser;
 }
 
-async function versionText(rt: Runtime): Promise<string> {
+export async function versionText(rt: Runtime): Promise<string> {
   const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
   // Upstream's five-line layout (compat spec §0.1), with this runtime's values.
   return [

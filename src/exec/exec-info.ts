@@ -2,6 +2,7 @@
 // any login (decision 5), so a bad value fails fast without a prompt or a network request.
 import { ExecInfoError } from "../errors.js";
 import { strconvQuote } from "../options/go-quote.js";
+import { goJsonSyntaxError } from "./go-json-syntax.js";
 
 export const V1BETA1 = "client.authentication.k8s.io/v1beta1";
 export const V1 = "client.authentication.k8s.io/v1";
@@ -23,12 +24,9 @@ export function parseExecInfo(raw: string | undefined): ExecInfo {
   if (!raw) return { apiVersion: V1BETA1, interactive: false };
   const unmarshalError = (reason: string): ExecInfoError =>
     new ExecInfoError(`cannot unmarshal ${strconvQuote(raw)} to ExecCredential: ${reason}`, { hint: HINT });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (err) {
-    throw unmarshalError((err as Error).message);
-  }
+  const syntaxError = goJsonSyntaxError(raw);
+  if (syntaxError !== undefined) throw unmarshalError(syntaxError);
+  const parsed: unknown = JSON.parse(raw);
   if (parsed === null) return { apiVersion: V1BETA1, interactive: false };
   if (jsonKind(parsed) !== "object") {
     throw unmarshalError(`json: cannot unmarshal ${jsonKind(parsed)} into Go value of type clientauthentication.ExecCredential`);

@@ -7,8 +7,8 @@ import { formatTokenEntry, isFresh, readCachedToken, tokenEntryName, type Cached
 import { CacheError, KubeloginError, MissingOptionError, TimeoutError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { formatGoDuration } from "../options/duration.js";
-import type { ResolvedOptions } from "../options/resolve.js";
 import type { LoginMode } from "../options/table.js";
+import type { ValidatedResolvedOptions } from "../options/validate.js";
 import { loadStrategy } from "../login/registry.js";
 import type { Interaction, LoginDeps, LoginPlan, LoginStrategy } from "../login/types.js";
 import type { Runtime } from "../runtime.js";
@@ -23,14 +23,14 @@ export interface GetTokenDeps {
 }
 
 /** Options are already resolved and validated (upstream's Validate runs before Do). */
-export async function getToken(resolved: ResolvedOptions, deps: GetTokenDeps): Promise<void> {
+export async function getToken(resolved: ValidatedResolvedOptions, deps: GetTokenDeps): Promise<void> {
   const { rt, log } = deps;
   const o = resolved.options;
   const execInfo = parseExecInfo(rt.env.KUBERNETES_EXEC_INFO);
   if (o.serverId === "") throw new MissingOptionError("server-id is required", "--server-id");
   const deadline = rt.clock.now() + o.timeout;
 
-  const strategy = await (deps.strategyFor ?? loadStrategy)(o.loginMethod as LoginMode);
+  const strategy = await (deps.strategyFor ?? loadStrategy)(o.loginMethod);
   const makePlan = async (): Promise<LoginPlan> => {
     try {
       return await strategy.plan(o, { env: rt.env, homedir: rt.homedir, cacheDir: o.cacheDir });

@@ -250,8 +250,8 @@ function missingValue(name: string, key: "serverId" | "clientId" | "tenantId", r
   const { flag, config, what } = DESCRIBED[key];
   const origin = request.origins?.get(name);
   const where = fromProvider ? `${config} in its azure auth-provider config` : `${flag} in its exec args`;
-  const source = request.provenance?.[key] ?? "";
-  const envName = source.startsWith("env ") ? source.split(" ")[1] : undefined;
+  const source = request.provenance?.[key];
+  const envName = source?.kind === "env" ? source.name : undefined;
   let envNote = "";
   if (envName && request.changed.has(key)) envNote = `; ${envName} overrode ${flag} with an empty value`;
   else if (envName) envNote = `; ${envName} is set, but convert-kubeconfig writes only values given as flags`;

@@ -1,6 +1,7 @@
 // The client certificate for `spn` login: a PEM file or a PKCS#12 archive, reduced to the RSA key
-// and the one certificate that belongs to it. Messages keep upstream kubelogin's wording where it
-// has one; none of them ever carries key material or the password.
+// and the one certificate that belongs to it (upstream's readCertificate, compat spec §3.6). Every
+// message is upstream's: `failed to read certificate: ` and the Go text; the hint is ours. None
+// of them ever carries key material or the password.
 import { createHash, createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from "node:crypto";
 import forge from "node-forge";
 import { CertificateError } from "../errors.js";
@@ -12,14 +13,14 @@ export interface ClientCredentialCertificate {
   certificatePem: string;
   /** Hex sha256 over the certificate's DER. */
   thumbprintSha256: string;
-  /** Hex sha1 over the certificate's DER, for msal versions that still send x5t. */
-  thumbprintSha1: string;
 }
 
 const PKCS12_FILE_SUFFIX = /\.(pfx|p12)$/i;
 const PEM_BEGIN_MARKER = "-----BEGIN";
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/g;
 const LEGACY_ENCRYPTED_PEM_HEADER = /^Proc-Type:\s*4,\s*ENCRYPTED/m;
+// Upstream reads only "PRIVATE KEY" blocks; decision 7 adds PKCS#1's own label. The others are
+// recognised to say why they cannot be used.
 const PRIVATE_KEY_LABELS = new Set(["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY"]);
 const PKCS12_VERSION = 3;
 const KEY_BAG_OID = "1.2.840.113549.1.12.10.1.1";
@@ -29,9 +30,19 @@ const CERT_BAG_OID = "1.2.840.113549.1.12.10.1.3";
 const PASSWORD_HINT =
   "check --client-certificate-password (or AZURE_CLIENT_CERTIFICATE_PASSWORD / AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE_PASSWORD)";
 
+const NO_KEY_BLOCK = "failed to decode a pem block from private key";
+const NON_RSA = "pkcs8 contained non-RSA key. Expected RSA key";
+const NON_RSA_HINT = "the client assertion kubelogin signs for Entra ID needs an RSA key; issue an RSA certificate for the service principal";
+// Go's x509 text for an EC (SEC1) body where PKCS#1 or PKCS#8 was expected.
+const USE_EC = "x509: failed to parse private key (use ParseECPrivateKey instead for this key format)";
+
 export function parseClientCertificate(data: Buffer, path: string, password: string): ClientCredentialCertificate {
-  if (PKCS12_FILE_SUFFIX.test(path) || looksLikePkcs12(data)) return parsePkcs12(data, path, password);
-  return parsePem(data.toString("utf8"), path);
+  try {
+    if (PKCS12_FILE_SUFFIX.test(path) || looksLikePkcs12(data)) return parsePkcs12(data, path, password);
+    return parsePem(data.toString("utf8"), path);
+  } catch (err) {
+    throw err instanceof CertificateError ? err.wrap("failed to read certificate") : err;
+  }
 }
 
 // A PFX renamed to .pem or .crt should still work: PEM is text, a PFX is a DER SEQUENCE that
@@ -56,26 +67,37 @@ function parsePkcs12(data: Buffer, path: string, password: string): ClientCreden
     const strict = true; // forge's non-strict mode silently accepts truncated files
     pfx = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(data.toString("binary"), strict), strict, password);
   } catch (err) {
-    const reason = messageOf(err);
-    throw new CertificateError(`failed to decode PKCS#12 certificate ${path}: ${reason}`, {
-      hint: /password/i.test(reason)
-        ? PASSWORD_HINT
-        : `${path} is not a valid PKCS#12 archive; a PEM file must not be named .pfx or .p12`,
+    // golang.org/x/crypto/pkcs12's texts; forge's own reason stays in the cause for -v.
+    if (/password/i.test(messageOf(err))) throw new CertificateError("pkcs12: decryption password incorrect", { hint: PASSWORD_HINT, cause: err });
+    throw new CertificateError(`pkcs12: error reading P12 data: ${asn1Problem(data) ?? "not a PKCS#12 archive"}`, {
+      hint: `${path} is not a valid PKCS#12 archive; a PEM file must not be named .pfx or .p12`,
       cause: err,
     });
   }
 
   const keyBag = [...bagsOfType(pfx, PKCS8_SHROUDED_KEY_BAG_OID), ...bagsOfType(pfx, KEY_BAG_OID)][0];
   if (keyBag === undefined) {
-    throw new CertificateError(`failed to decode PKCS#12 certificate ${path}: it contains no private key`, {
-      hint: "export the certificate together with its private key",
-    });
+    throw new CertificateError(NO_KEY_BLOCK, { hint: `${path} holds no private key; export the certificate together with its private key` });
   }
-  const privateKey = parsePrivateKey(() =>
-    createPrivateKey({ key: privateKeyInfoDer(keyBag), format: "der", type: "pkcs8" }),
-  );
+  const privateKey = parsePrivateKeyBody(asPkcs12ToPemKey(privateKeyInfoDer(keyBag)));
   const certificates = bagsOfType(pfx, CERT_BAG_OID).map(certificateDer);
   return selectMatchingCertificate(privateKey, certificates, path);
+}
+
+/**
+ * The key body pkcs12.ToPEM hands upstream's key parser: an RSA key as PKCS#1, an EC key as SEC1
+ * (which that parser then refuses); any other type is refused by ToPEM itself.
+ */
+function asPkcs12ToPemKey(privateKeyInfo: Buffer): Buffer {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: privateKeyInfo, format: "der", type: "pkcs8" });
+  } catch (err) {
+    throw new CertificateError(`pkcs12: ${asn1Problem(privateKeyInfo) ?? "invalid PKCS#8 key bag"}`, { cause: err });
+  }
+  if (key.asymmetricKeyType === "rsa") return key.export({ type: "pkcs1", format: "der" });
+  if (key.asymmetricKeyType === "ec") return key.export({ type: "sec1", format: "der" });
+  throw new CertificateError("found unknown private key type in PKCS#8 wrapping", { hint: `the key is ${key.asymmetricKeyType ?? "not RSA"}, but ${NON_RSA_HINT}` });
 }
 
 function bagsOfType(pfx: forge.pkcs12.Pkcs12Pfx, bagType: string): forge.pkcs12.Bag[] {
@@ -119,38 +141,76 @@ function parsePem(text: string, path: string): ClientCredentialCertificate {
   const blocks: PemBlock[] = [...text.matchAll(PEM_BLOCK)].map((match) => ({ label: match[1] ?? "", text: match[0] }));
   const keyBlock = blocks.find((block) => PRIVATE_KEY_LABELS.has(block.label));
   if (keyBlock === undefined) {
-    throw new CertificateError("failed to decode a pem block from private key", {
+    throw new CertificateError(NO_KEY_BLOCK, {
       hint: `${path} must hold a PEM "PRIVATE KEY" or "RSA PRIVATE KEY" block and its CERTIFICATE, or be a PKCS#12 (.pfx/.p12) archive`,
     });
   }
   if (keyBlock.label === "ENCRYPTED PRIVATE KEY" || LEGACY_ENCRYPTED_PEM_HEADER.test(keyBlock.text)) {
-    throw new CertificateError(`the private key in ${path} is encrypted, which PEM client certificates do not support`, {
-      hint: "decrypt it (openssl pkey -in key.pem -out plain.pem) or bundle key and certificate into a PFX (openssl pkcs12 -export) and pass its password with --client-certificate-password",
+    // Upstream skips encrypted blocks, so it finds no key block at all.
+    throw new CertificateError(NO_KEY_BLOCK, {
+      hint: `the private key in ${path} is encrypted, which PEM client certificates do not support; decrypt it (openssl pkey -in key.pem -out plain.pem) or bundle key and certificate into a PFX (openssl pkcs12 -export) and pass its password with --client-certificate-password`,
     });
   }
-  const privateKey = parsePrivateKey(() => createPrivateKey(keyBlock.text));
-  const certificates = blocks.filter((block) => block.label === "CERTIFICATE").map((block) => block.text);
+  const privateKey = parsePrivateKeyBody(pemBody(keyBlock.text));
+  const certificates = blocks.filter((block) => block.label === "CERTIFICATE").map((block) => pemBody(block.text));
   return selectMatchingCertificate(privateKey, certificates, path);
 }
 
-function parsePrivateKey(parse: () => KeyObject): KeyObject {
-  try {
-    return parse();
-  } catch (err) {
-    throw new CertificateError(`unable to parse private key: ${messageOf(err)}`, { cause: err });
+/** The DER inside one PEM block (RFC 1421 headers such as Proc-Type are not part of it). */
+function pemBody(block: string): Buffer {
+  const lines = block.split(/\r?\n/).slice(1, -1).filter((line) => !line.includes(":"));
+  return Buffer.from(lines.join(""), "base64");
+}
+
+/** Upstream's parseRsaPrivateKey: PKCS#1 first, then PKCS#8 holding an RSA key, whatever the PEM label said. */
+function parsePrivateKeyBody(der: Buffer): KeyObject {
+  const as = (type: "pkcs1" | "pkcs8" | "sec1"): KeyObject | undefined => {
+    try {
+      return createPrivateKey({ key: der, format: "der", type });
+    } catch {
+      return undefined;
+    }
+  };
+  const pkcs1 = as("pkcs1");
+  if (pkcs1) return pkcs1;
+  const pkcs8 = as("pkcs8");
+  if (pkcs8) {
+    if (pkcs8.asymmetricKeyType !== "rsa") throw new CertificateError(NON_RSA, { hint: `the key is ${pkcs8.asymmetricKeyType ?? "not RSA"}, but ${NON_RSA_HINT}` });
+    return pkcs8;
   }
+  // Go's x509.ParsePKCS1PrivateKey and ParsePKCS8PrivateKey errors for the cases people hit.
+  const ec = as("sec1") !== undefined;
+  const truncated = asn1Problem(der);
+  const reason1 = ec ? USE_EC : (truncated ?? "not a PKCS#1 RSA private key");
+  const reason8 = ec ? USE_EC : (truncated ?? "not a PKCS#8 private key");
+  throw new CertificateError(`failed to parse private key as Pkcs#1 or Pkcs#8. (${reason1}), (${reason8})`, {
+    hint: ec ? `the key is an EC key, but ${NON_RSA_HINT}` : "the private key block is damaged; export the key again",
+  });
+}
+
+/** encoding/asn1's errors for a DER value cut short, which Go reports before looking at the content. */
+function asn1Problem(der: Buffer): string | undefined {
+  if (der.length === 0) return "asn1: syntax error: sequence truncated";
+  if (der.length < 2) return "asn1: syntax error: truncated tag or length";
+  const first = der[1]!;
+  if (first === 0x80) return "asn1: syntax error: indefinite length found (not DER)";
+  let length = first;
+  let offset = 2;
+  if (first > 0x80) {
+    const width = first & 0x7f;
+    if (der.length < 2 + width) return "asn1: syntax error: truncated tag or length";
+    length = 0;
+    for (let i = 0; i < width; i++) length = length * 256 + der[2 + i]!;
+    offset = 2 + width;
+  }
+  return offset + length > der.length ? "asn1: syntax error: data truncated" : undefined;
 }
 
 function selectMatchingCertificate(
   privateKey: KeyObject,
-  certificates: readonly (string | Buffer)[],
+  certificates: readonly Buffer[],
   path: string,
 ): ClientCredentialCertificate {
-  if (privateKey.asymmetricKeyType !== "rsa") {
-    throw new CertificateError("pkcs8 contained non-RSA key. Expected RSA key", {
-      hint: `${path} holds a ${privateKey.asymmetricKeyType ?? "non-RSA"} key, but the client assertion kubelogin signs for Entra ID needs an RSA key; issue an RSA certificate for the service principal`,
-    });
-  }
   const keySpki = createPublicKey(privateKey).export({ type: "spki", format: "der" });
   for (const encoded of certificates) {
     const certificate = parseCertificate(encoded);
@@ -159,7 +219,6 @@ function selectMatchingCertificate(
       privateKeyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
       certificatePem: certificate.toString(),
       thumbprintSha256: createHash("sha256").update(certificate.raw).digest("hex"),
-      thumbprintSha1: createHash("sha1").update(certificate.raw).digest("hex"),
     };
   }
   throw new CertificateError("unable to find a matching public certificate", {
@@ -167,11 +226,12 @@ function selectMatchingCertificate(
   });
 }
 
-function parseCertificate(encoded: string | Buffer): X509Certificate {
+function parseCertificate(der: Buffer): X509Certificate {
   try {
-    return new X509Certificate(encoded);
+    return new X509Certificate(der);
   } catch (err) {
-    throw new CertificateError(`unable to parse certificate: ${messageOf(err)}`, { cause: err });
+    // What Go's x509.ParseCertificate says for a structure it cannot read.
+    throw new CertificateError("unable to parse certificate: x509: malformed certificate", { cause: err });
   }
 }
 

@@ -138,7 +138,20 @@ function convert(spec: OptionSpec, raw: string): FlagValue {
       } catch (err) {
         throw invalid((err as Error).message);
       }
+    case "int32": {
+      const parsed = parseGoInt32(raw);
+      if (typeof parsed === "string") throw invalid(`strconv.ParseInt: parsing ${strconvQuote(raw)}: ${parsed}`);
+      return parsed;
+    }
   }
+}
+
+/** Go's strconv.ParseInt(raw, 10, 32): the value, or the reason it was refused. */
+export function parseGoInt32(raw: string): number | "invalid syntax" | "value out of range" {
+  if (!/^[+-]?[0-9]+$/.test(raw)) return "invalid syntax";
+  const value = BigInt(raw);
+  if (value < -(2n ** 31n) || value > 2n ** 31n - 1n) return "value out of range";
+  return Number(value);
 }
 
 /** Go's strconv.ParseBool. */

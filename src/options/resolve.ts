@@ -11,69 +11,46 @@ import {
   GET_TOKEN_OPTIONS,
   type EnvCondition,
   type GetTokenKey,
+  type GetTokenValues,
   type OptionSpec,
+  type OptionType,
 } from "./table.js";
+import { DEFAULT_ORIGIN, describeOrigin, type Origin } from "./origin.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-export interface GetTokenOptions {
-  loginMethod: string;
-  clientId: string;
-  clientSecret: string;
-  clientCertificate: string;
-  clientCertificatePassword: string;
-  username: string;
-  password: string;
-  identityResourceId: string;
-  serverId: string;
-  federatedTokenFile: string;
-  authorityHost: string;
-  azurePipelinesServiceConnectionId: string;
-  cacheDir: string;
-  tenantId: string;
-  subscription: string;
-  environment: string;
-  legacy: boolean;
-  useAzureRmEnvVars: boolean;
-  isPopTokenEnabled: boolean;
-  timeout: number;
-  popClaims: string;
-  disableEnvironmentOverride: boolean;
-  disableInstanceDiscovery: boolean;
-  redirectUrl: string;
-  loginHint: string;
+export interface GetTokenOptions extends GetTokenValues {
   /** `<cache-dir>/auth.json`, computed before any environment variable is read (§1.2 step 1). */
   authRecordCacheFile: string;
 }
 
-/** "flag --client-id", "env AZURE_CLIENT_ID (overrode --client-id)", "default", "env KUBECACHEDIR". */
-export type Provenance = Readonly<Record<GetTokenKey, string>>;
+export type Provenance = Readonly<Record<GetTokenKey, Origin>>;
 
-export interface ResolvedOptions {
-  readonly options: Readonly<GetTokenOptions>;
+export interface ResolvedOptions<O extends GetTokenOptions = GetTokenOptions> {
+  readonly options: Readonly<O>;
   readonly provenance: Provenance;
 }
 
-export function defaultCacheDir(env: Env, homedir: string): { value: string; source: string } {
+const SPECS = GET_TOKEN_OPTIONS as readonly OptionSpec<GetTokenKey>[];
+
+export function defaultCacheDir(env: Env, homedir: string): { value: string; origin: Origin } {
   const fromEnv = env.KUBECACHEDIR;
-  if (fromEnv) return { value: fromEnv, source: "env KUBECACHEDIR" };
-  return { value: `${homedir}/.kube/cache/kubelogin/`, source: "default" };
+  if (fromEnv) return { value: fromEnv, origin: { kind: "env", name: "KUBECACHEDIR" } };
+  return { value: `${homedir}/.kube/cache/kubelogin/`, origin: DEFAULT_ORIGIN };
 }
 
-function defaultOf(key: GetTokenKey, env: Env, homedir: string): { value: FlagValue; source: string } {
-  switch (key) {
+function defaultOf(spec: OptionSpec<GetTokenKey>, env: Env, homedir: string): { value: FlagValue; origin: Origin } {
+  switch (spec.key) {
     case "loginMethod":
-      return { value: DEFAULT_LOGIN, source: "default" };
+      return { value: DEFAULT_LOGIN, origin: DEFAULT_ORIGIN };
     case "environment":
-      return { value: DEFAULT_ENVIRONMENT, source: "default" };
+      return { value: DEFAULT_ENVIRONMENT, origin: DEFAULT_ORIGIN };
     case "timeout":
-      return { value: DEFAULT_TIMEOUT_MS, source: "default" };
+      return { value: DEFAULT_TIMEOUT_MS, origin: DEFAULT_ORIGIN };
     case "cacheDir":
       return defaultCacheDir(env, homedir);
-    default: {
-      const spec = GET_TOKEN_OPTIONS.find((s) => s.key === key)!;
-      return { value: spec.type === "bool" ? false : "", source: "default" };
-    }
+    default:
+      return { value: spec.type === "bool" ? false : "", origin: DEFAULT_ORIGIN };
   }
 }
 
@@ -86,16 +63,17 @@ function applies(when: EnvCondition, useAzureRm: boolean, mode: string): boolean
 
 export function resolveOptions(flags: ParsedFlags, env: Env, homedir: string): ResolvedOptions {
   const values: Record<string, FlagValue> = {};
-  const provenance: Record<string, string> = {};
-  for (const spec of GET_TOKEN_OPTIONS as readonly OptionSpec<GetTokenKey>[]) {
+  const provenance: Partial<Record<GetTokenKey, Origin>> = {};
+  const flagOf = (spec: OptionSpec<GetTokenKey>): string => flags.setBy?.[spec.key] ?? spec.flag;
+  for (const spec of SPECS) {
     if (spec.aliasOf) continue;
     if (flags.changed.has(spec.key)) {
       values[spec.key] = flags.values[spec.key]!;
-      provenance[spec.key] = `flag ${flags.setBy?.[spec.key] ?? spec.flag}`;
+      provenance[spec.key] = { kind: "flag", flag: flagOf(spec) };
     } else {
-      const fallback = defaultOf(spec.key, env, homedir);
+      const fallback = defaultOf(spec, env, homedir);
       values[spec.key] = fallback.value;
-      provenance[spec.key] = fallback.source;
+      provenance[spec.key] = fallback.origin;
     }
   }
   const authRecordCacheFile = joinPath(String(values.cacheDir), "auth.json");
@@ -103,28 +81,36 @@ export function resolveOptions(flags: ParsedFlags, env: Env, homedir: string): R
   if (values.disableEnvironmentOverride !== true) {
     const useAzureRm = values.useAzureRmEnvVars === true;
     // --login is the table's first row, so the mode-specific rules below see the env-resolved mode (§1.2 step 6).
-    for (const spec of GET_TOKEN_OPTIONS as readonly OptionSpec<GetTokenKey>[]) {
+    for (const spec of SPECS) {
       if (!spec.env || spec.aliasOf) continue;
       const mode = String(values.loginMethod);
       const rules = spec.env.filter((rule) => applies(rule.when, useAzureRm, mode));
       const overriding = rules.filter((rule) => !rule.fallback).find((rule) => env[rule.name] !== undefined && acceptsEnv(spec, env[rule.name]!));
       if (overriding) {
-        const overridden = flags.changed.has(spec.key) ? ` (overrode ${flags.setBy?.[spec.key] ?? spec.flag})` : "";
         values[spec.key] = spec.type === "duration" ? parseGoDuration(env[overriding.name]!) : env[overriding.name]!;
-        provenance[spec.key] = `env ${overriding.name}${overridden}`;
+        provenance[spec.key] = { kind: "env", name: overriding.name, ...(flags.changed.has(spec.key) ? { overrode: flagOf(spec) } : {}) };
       }
       for (const rule of rules.filter((r) => r.fallback)) {
         if (values[spec.key] === "" && env[rule.name]) {
           values[spec.key] = env[rule.name]!;
-          provenance[spec.key] = `env ${rule.name}`;
+          provenance[spec.key] = { kind: "env", name: rule.name };
         }
       }
     }
   }
-  return {
-    options: { ...(values as unknown as Omit<GetTokenOptions, "authRecordCacheFile">), authRecordCacheFile },
-    provenance: provenance as Provenance,
-  };
+  if (!isComplete(values) || !hasEveryKey(provenance)) throw new Error("internal: an option row was left unresolved");
+  return { options: { ...values, authRecordCacheFile }, provenance };
+}
+
+const JS_TYPE_OF: Readonly<Record<OptionType, "string" | "boolean" | "number">> = { string: "string", bool: "boolean", duration: "number", int32: "number" };
+
+/** Every row holds a value of its declared type: what GetTokenValues promises. */
+function isComplete(values: Record<string, FlagValue>): values is GetTokenValues {
+  return SPECS.every((spec) => typeof values[spec.key] === JS_TYPE_OF[spec.type]);
+}
+
+function hasEveryKey(provenance: Partial<Record<GetTokenKey, Origin>>): provenance is Record<GetTokenKey, Origin> {
+  return SPECS.every((spec) => provenance[spec.key] !== undefined);
 }
 
 /** AZURE_CLI_TIMEOUT is applied only when it parses as a Go duration; any other variable always applies. */
@@ -143,14 +129,19 @@ function joinPath(dir: string, name: string): string {
   return join(dir, name);
 }
 
+/** The values of the rows marked `secret`, for the logger and the error reporter to redact. */
+export function secretValues(options: Readonly<GetTokenValues>): string[] {
+  return SPECS.filter((spec) => spec.secret).map((spec) => String(options[spec.key]));
+}
+
 /** The options as a -v log line: every value with its provenance, secrets masked, then the auth-record file. */
 export function describeOptions(resolved: ResolvedOptions): string {
-  const fields = (GET_TOKEN_OPTIONS as readonly OptionSpec<GetTokenKey>[])
+  const fields = SPECS
     .filter((spec) => !spec.aliasOf)
     .map((spec) => {
       const value = resolved.options[spec.key];
       const shown = spec.secret ? (value ? "***" : '""') : spec.type === "duration" ? formatGoDuration(Number(value)) : JSON.stringify(value);
-      return `${spec.flag.slice(2)}=${shown} [${resolved.provenance[spec.key]}]`;
+      return `${spec.flag.slice(2)}=${shown} [${describeOrigin(resolved.provenance[spec.key])}]`;
     });
   return [...fields, `auth-record-file=${JSON.stringify(resolved.options.authRecordCacheFile)}`].join(" ");
 }
@@ -164,7 +155,7 @@ export function envNamesFor(
   options: Pick<GetTokenOptions, "loginMethod" | "useAzureRmEnvVars"> & { readonly disableEnvironmentOverride?: boolean },
 ): string[] {
   if (options.disableEnvironmentOverride === true) return [];
-  const spec = (GET_TOKEN_OPTIONS as readonly OptionSpec<GetTokenKey>[]).find((s) => s.key === key && !s.aliasOf);
+  const spec = SPECS.find((s) => s.key === key && !s.aliasOf);
   const names = (spec?.env ?? []).filter((rule) => applies(rule.when, options.useAzureRmEnvVars, options.loginMethod)).map((rule) => rule.name);
   return [...new Set(names)];
 }

@@ -31,7 +31,8 @@ export interface EnvRule {
   readonly fallback?: true;
 }
 
-export type OptionType = "string" | "bool" | "duration";
+/** `int32`: Go's strconv.ParseInt(s, 10, 32), what klog's Level flag (-v) accepts. */
+export type OptionType = "string" | "bool" | "duration" | "int32";
 
 export interface OptionSpec<K extends string = string> {
   readonly key: K;
@@ -88,6 +89,14 @@ export const GET_TOKEN_OPTIONS = [
 
 export type GetTokenKey = (typeof GET_TOKEN_OPTIONS)[number]["key"];
 
+/** What a flag of each type holds once parsed: durations in milliseconds. */
+export type OptionValue<T extends OptionType> = T extends "bool" ? boolean : T extends "duration" | "int32" ? number : string;
+
+/** One field per row of GET_TOKEN_OPTIONS, typed by the row's `type`: adding a row adds the field. */
+export type GetTokenValues = {
+  -readonly [K in GetTokenKey]: OptionValue<Extract<(typeof GET_TOKEN_OPTIONS)[number], { key: K }>["type"]>;
+};
+
 export const CONVERT_ONLY_OPTIONS = [
   { key: "kubeconfig", flag: "--kubeconfig", type: "string", help: "Path to the kubeconfig file to use for CLI requests." },
   { key: "context", flag: "--context", type: "string", help: "The name of the kubeconfig context to use" },
@@ -96,8 +105,14 @@ export const CONVERT_ONLY_OPTIONS = [
 
 /** klog's flags, accepted before or after any subcommand. */
 export const GLOBAL_OPTIONS = [
-  { key: "verbosity", flag: "--v", short: "-v", type: "string", help: "number for the log level verbosity" },
+  { key: "verbosity", flag: "--v", short: "-v", type: "int32", help: "number for the log level verbosity" },
   { key: "logtostderr", flag: "--logtostderr", type: "bool", help: "log to standard error instead of files" },
+] as const satisfies readonly OptionSpec[];
+
+/** Cobra's root-only flags; `-h, --help` is added to every command by parseFlags. */
+export const ROOT_OPTIONS = [
+  ...GLOBAL_OPTIONS,
+  { key: "version", flag: "--version", type: "bool", help: "version for kubelogin" },
 ] as const satisfies readonly OptionSpec[];
 
 export const DEFAULT_TIMEOUT_MS = 60_000;

@@ -1,18 +1,27 @@
 // Upstream's Options.Validate (compat spec §1.3), in its order and with its texts. Shared by
 // get-token and convert-kubeconfig.
 import { ValidationError } from "../errors.js";
-import type { GetTokenOptions, Provenance } from "./resolve.js";
+import type { Origin } from "./origin.js";
+import type { GetTokenOptions, Provenance, ResolvedOptions } from "./resolve.js";
 import { strconvQuote } from "./go-quote.js";
 import { LOGIN_MODES, type LoginMode } from "./table.js";
+
+/** Options that passed Validate: the login method is known to be one of ours. */
+export interface ValidatedOptions extends GetTokenOptions {
+  loginMethod: LoginMode;
+}
+
+export type ValidatedResolvedOptions = ResolvedOptions<ValidatedOptions>;
 
 export function isLoginMode(value: string): value is LoginMode {
   return (LOGIN_MODES as readonly string[]).includes(value);
 }
 
-export function validateOptions(options: GetTokenOptions, provenance: Provenance): void {
-  if (!isLoginMode(options.loginMethod)) {
+export function validateOptions(options: Readonly<GetTokenOptions>, provenance: Provenance): Readonly<ValidatedOptions> {
+  const loginMethod = options.loginMethod;
+  if (!isLoginMode(loginMethod)) {
     throw new ValidationError(
-      `'${options.loginMethod}' is not a supported login method. Supported method is one of ${LOGIN_MODES.join(", ")}`,
+      `'${loginMethod}' is not a supported login method. Supported method is one of ${LOGIN_MODES.join(", ")}`,
       { hint: fromEnvHint(provenance.loginMethod) ?? "pass --login (-l) with one of the methods above" },
     );
   }
@@ -31,10 +40,12 @@ export function validateOptions(options: GetTokenOptions, provenance: Provenance
   if (options.timeout <= 0) {
     throw new ValidationError("timeout must be greater than 0", { hint: fromEnvHint(provenance.timeout) ?? "pass --timeout as a positive Go duration such as 60s" });
   }
+  return { ...options, loginMethod };
 }
 
-function fromEnvHint(source: string): string | undefined {
-  return source.startsWith("env ") ? `the value came from ${source.slice(4)}; fix or unset it` : undefined;
+function fromEnvHint(origin: Origin): string | undefined {
+  if (origin.kind !== "env") return undefined;
+  return `the value came from ${origin.name}${origin.overrode ? ` (overrode ${origin.overrode})` : ""}; fix or unset it`;
 }
 
 /** Upstream's checks: Go's url.ParseRequestURI must succeed, scheme and host must be set, trailing slash. */

@@ -137,9 +137,10 @@ describe("convert-kubeconfig", () => {
     expect(rt.stdout.text()).toBe("");
   });
 
-  test("--help converts nothing", async () => {
+  test.each(["--help", "--help=true"])("%s prints help and converts nothing", async (flag) => {
     const { rt, config } = await setup();
-    await convertKubeconfigCommand.run(["-l", "azurecli", "--help"], rt.context());
+    expect(await run(["convert-kubeconfig", "-l", "azurecli", flag], rt)).toBe(0);
+    expect(rt.stdout.text()).toContain("--kubeconfig");
     expect(await readFile(config, "utf8")).toBe(AKS_KUBECONFIG);
   });
 

@@ -50,6 +50,80 @@ describe("help, version and dispatch", () => {
     expect(rt.stdout.text()).toBe("");
   });
 
+  test.each<[string, readonly string[], string]>([
+    ["a typo", ["get-tokne"], "\n\nDid you mean this?\n\tget-token\n"],
+    ["another case", ["GET-TOKEN"], "\n\nDid you mean this?\n\tget-token\n"],
+    ["a prefix", ["remove"], "\n\nDid you mean this?\n\tremove-cache-dir\n"],
+    ["nothing close; the hidden remove-tokens is never suggested", ["remove-token"], ""],
+    ["an Object.prototype name is no command", ["constructor"], ""],
+  ])("an unknown command gets cobra's suggestions: %s", async (_name, argv, suggestion) => {
+    const rt = testRuntime();
+    expect(await run(argv, rt)).toBe(1);
+    expect(rt.stderr.text()).toBe(`Error: unknown command "${argv[0]}" for "kubelogin"${suggestion}\nRun 'kubelogin --help' for usage.\n`);
+  });
+
+  test("an unknown flag on the root is pflag's error, exit 1", async () => {
+    const rt = testRuntime();
+    expect(await run(["--foo"], rt)).toBe(1);
+    expect(rt.stderr.text()).toBe("Error: unknown flag: --foo\n");
+    expect(rt.stdout.text()).toBe("");
+  });
+
+  test("a bad flag is reported before --help is honoured", async () => {
+    const rt = testRuntime();
+    expect(await run(["get-token", "--bogus", "-h"], rt)).toBe(1);
+    expect(rt.stderr.text()).toBe("Error: unknown flag: --bogus\n");
+    expect(rt.stdout.text()).toBe("");
+  });
+
+  test("--version is a root-only flag; --help beats it, as cobra checks help first", async () => {
+    const afterCommand = testRuntime();
+    expect(await run(["get-token", "--version"], afterCommand)).toBe(1);
+    expect(afterCommand.stderr.text()).toBe("Error: unknown flag: --version\n");
+    const both = testRuntime();
+    expect(await run(["--version", "--help"], both)).toBe(0);
+    expect(both.stdout.text()).toContain("login to azure active directory");
+  });
+
+  test.each(["--help=true", "--help=1", "-h=true", "--help=false -h"])("get-token %s prints help instead of signing in", async (flags) => {
+    const rt = testRuntime({ env: { AZURE_CLIENT_ID: "x" } });
+    expect(await run(["get-token", ...flags.split(" "), "-l", "spn", "--server-id", SERVER_ID], rt)).toBe(0);
+    expect(rt.stdout.text()).toContain("--server-id");
+    expect(rt.stderr.text()).toBe("");
+  });
+
+  test.each(["--help=false", "-h --help=false"])("get-token %s runs the command", async (flags) => {
+    const rt = testRuntime();
+    expect(await run(["get-token", ...flags.split(" ")], rt)).toBe(1);
+    expect(rt.stderr.text().split("\n")[0]).toBe("Error: server-id is required");
+    expect(rt.stdout.text()).toBe("");
+  });
+
+  test("help with an unknown topic is cobra's message and the root usage on stderr, exit 0", async () => {
+    const rt = testRuntime();
+    expect(await run(["help", "foo"], rt)).toBe(0);
+    expect(rt.stderr.text()).toMatch(/^Unknown help topic \[`foo`\]\nUsage: kubelogin \[command\]/);
+    expect(rt.stderr.text()).toContain("get-token");
+    expect(rt.stdout.text()).toBe("");
+    const two = testRuntime();
+    expect(await run(["help", "foo", "bar`baz"], two)).toBe(0);
+    expect(two.stderr.text().split("\n")[0]).toBe('Unknown help topic [`foo` "bar`baz"]');
+  });
+
+  test("help <command> prints that command's help on stdout", async () => {
+    const rt = testRuntime();
+    expect(await run(["help", "convert-kubeconfig"], rt)).toBe(0);
+    expect(rt.stdout.text()).toContain("--kubeconfig");
+    expect(rt.stderr.text()).toBe("");
+  });
+
+  test("remove-tokens --help prints cobra's deprecation line before the help", async () => {
+    const rt = testRuntime();
+    expect(await run(["remove-tokens", "--help"], rt)).toBe(0);
+    expect(rt.stderr.text()).toBe('Command "remove-tokens" is deprecated, remove-tokens is deprecated, use remove-cache-dir instead\n');
+    expect(rt.stdout.text()).toContain("--token-cache-dir");
+  });
+
   test("an invalid -v level is pflag's error", async () => {
     const rt = testRuntime();
     expect(await run(["-v", "x", "get-token"], rt)).toBe(1);

@@ -12,6 +12,7 @@ import type { LoginDeps, LoginStrategy } from "../../src/login/types.js";
 import { parseFlags } from "../../src/options/parse-flags.js";
 import { resolveOptions } from "../../src/options/resolve.js";
 import { GET_TOKEN_OPTIONS } from "../../src/options/table.js";
+import { validateOptions } from "../../src/options/validate.js";
 import type { Clock, Output } from "../../src/runtime.js";
 import { testRuntime, type TestRuntimeOptions } from "../support/runtime.js";
 
@@ -44,7 +45,8 @@ afterEach(async () => {
 
 async function runGetToken(strategy: LoginStrategy, args: string[], runtime: TestRuntimeOptions = {}, stdout?: Output) {
   const rt = testRuntime(runtime);
-  const resolved = resolveOptions(parseFlags(["--server-id", "server", ...args], GET_TOKEN_OPTIONS), rt.env, rt.homedir);
+  const { options, provenance } = resolveOptions(parseFlags(["--server-id", "server", ...args], GET_TOKEN_OPTIONS), rt.env, rt.homedir);
+  const resolved = { options: validateOptions(options, provenance), provenance };
   const done = getToken(resolved, { rt: stdout ? { ...rt, stdout } : rt, log: rt.logger(0), strategyFor: async () => strategy });
   return { rt, done };
 }

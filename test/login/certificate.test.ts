@@ -91,6 +91,14 @@ const pem = (...parts: string[]) => Buffer.from(parts.join("\n"));
 const acceptedInputs: AcceptedInput[] = [
   { name: "PEM with PKCS#8 key, then certificate", input: () => ({ data: pem(client.keyPkcs8Pem, client.certPem), path: "spn.pem", password: "" }) },
   { name: "PEM with PKCS#1 key, then certificate", input: () => ({ data: pem(client.keyPkcs1Pem, client.certPem), path: "spn.pem", password: "" }) },
+  {
+    name: "PEM with a PKCS#1 body under the PKCS#8 label (upstream tries PKCS#1 first)",
+    input: () => ({ data: pem(client.keyPkcs1Pem.replace(/RSA PRIVATE KEY/g, "PRIVATE KEY"), client.certPem), path: "spn.pem", password: "" }),
+  },
+  {
+    name: "PEM with a PKCS#8 body under the PKCS#1 label",
+    input: () => ({ data: pem(client.keyPkcs8Pem.replace(/PRIVATE KEY/g, "RSA PRIVATE KEY"), client.certPem), path: "spn.pem", password: "" }),
+  },
   { name: "PEM with certificate, then PKCS#8 key", input: () => ({ data: pem(client.certPem, client.keyPkcs8Pem), path: "spn.pem", password: "" }) },
   { name: "PEM with certificate, then PKCS#1 key", input: () => ({ data: pem(client.certPem, client.keyPkcs1Pem), path: "spn.pem", password: "" }) },
   {
@@ -137,7 +145,6 @@ describe("parseClientCertificate accepts", () => {
     const expectedDer = expectedCertificateDer?.() ?? pemToDer(client.certPem);
     expect(chosen.raw.equals(expectedDer)).toBe(true);
     expect(parsed.thumbprintSha256).toBe(sha256Hex(chosen.raw));
-    expect(parsed.thumbprintSha1).toBe(createHash("sha1").update(chosen.raw).digest("hex"));
     expect(parsed.privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
     const payload = Buffer.from("client assertion header.payload");
     const signature = sign("sha256", payload, parsed.privateKeyPem);
@@ -159,93 +166,109 @@ interface RejectedInput {
   hint?: string | RegExp;
 }
 
+const PREFIX = "failed to read certificate: ";
+const corruptKey = (label: string) => `-----BEGIN ${label}-----\nMIIBAAAA\n-----END ${label}-----`;
+const sec1Pem = (label: string) =>
+  `-----BEGIN ${label}-----\n${createPrivateKey(ec.keyPem).export({ type: "sec1", format: "der" }).toString("base64")}\n-----END ${label}-----`;
+const BOTH_EC = "(x509: failed to parse private key (use ParseECPrivateKey instead for this key format)), (x509: failed to parse private key (use ParseECPrivateKey instead for this key format))";
+
+// Every message is upstream's (compat spec §3.6): the prefix, then the Go text.
 const rejectedInputs: RejectedInput[] = [
   {
     name: "PFX with the wrong password",
     input: () => ({ data: toPfx(client, PASSWORD), path: "spn.pfx", password: "wrong password" }),
-    message: "failed to decode PKCS#12 certificate spn.pfx: PKCS#12 MAC could not be verified. Invalid password?",
+    message: `${PREFIX}pkcs12: decryption password incorrect`,
     hint: PASSWORD_HINT,
   },
   {
     name: "legacy PFX with the wrong password",
     input: () => ({ data: toPfx(client, PASSWORD, { legacy: true }), path: "spn.pfx", password: "" }),
-    message: "failed to decode PKCS#12 certificate spn.pfx: PKCS#12 MAC could not be verified. Invalid password?",
+    message: `${PREFIX}pkcs12: decryption password incorrect`,
     hint: PASSWORD_HINT,
   },
   {
     name: "garbage named .pfx",
     input: () => ({ data: Buffer.from("not a certificate at all"), path: "spn.pfx", password: PASSWORD }),
-    message: /^failed to decode PKCS#12 certificate spn\.pfx: /,
+    message: `${PREFIX}pkcs12: error reading P12 data: asn1: syntax error: data truncated`,
     hint: "spn.pfx is not a valid PKCS#12 archive; a PEM file must not be named .pfx or .p12",
   },
   {
     name: "truncated PFX",
     input: () => ({ data: toPfx(client, PASSWORD).subarray(0, 1000), path: "spn.pfx", password: PASSWORD }),
-    message: /^failed to decode PKCS#12 certificate spn\.pfx: Too few bytes/,
+    message: `${PREFIX}pkcs12: error reading P12 data: asn1: syntax error: data truncated`,
   },
   {
     name: "PEM named .p12",
     input: () => ({ data: pem(client.keyPkcs8Pem, client.certPem), path: "spn.p12", password: "" }),
-    message: /^failed to decode PKCS#12 certificate spn\.p12: /,
+    message: /^failed to read certificate: pkcs12: error reading P12 data: /,
   },
   {
     name: "DER that is not PKCS#12, without a PFX suffix",
     input: () => ({ data: Buffer.from([0x30, 0x03, 0x02, 0x01, 0x07]), path: "spn.bin", password: "" }),
-    message: "failed to decode a pem block from private key",
+    message: `${PREFIX}failed to decode a pem block from private key`,
     hint: /or be a PKCS#12 \(\.pfx\/\.p12\) archive/,
   },
   {
     name: "PEM with only a certificate",
     input: () => ({ data: pem(client.certPem), path: "spn.pem", password: "" }),
-    message: "failed to decode a pem block from private key",
+    message: `${PREFIX}failed to decode a pem block from private key`,
   },
   {
-    name: "PEM EC key with its certificate",
+    name: "PEM EC key (PKCS#8) with its certificate",
     input: () => ({ data: pem(ec.keyPem, ec.certPem), path: "spn.pem", password: "" }),
-    message: "pkcs8 contained non-RSA key. Expected RSA key",
-    hint: /holds a ec key, but the client assertion kubelogin signs for Entra ID needs an RSA key/,
+    message: `${PREFIX}pkcs8 contained non-RSA key. Expected RSA key`,
+    hint: /^the key is ec, but the client assertion kubelogin signs for Entra ID needs an RSA key/,
   },
   {
-    name: "PFX with an EC key",
+    name: "PEM EC key (SEC1) under the PKCS#8 label",
+    input: () => ({ data: pem(sec1Pem("PRIVATE KEY"), ec.certPem), path: "spn.pem", password: "" }),
+    message: `${PREFIX}failed to parse private key as Pkcs#1 or Pkcs#8. ${BOTH_EC}`,
+    hint: /^the key is an EC key, but .* needs an RSA key/,
+  },
+  {
+    name: "PEM EC key (SEC1) under its own label",
+    input: () => ({ data: pem(sec1Pem("EC PRIVATE KEY"), ec.certPem), path: "spn.pem", password: "" }),
+    message: `${PREFIX}failed to parse private key as Pkcs#1 or Pkcs#8. ${BOTH_EC}`,
+  },
+  {
+    name: "PFX with an EC key (pkcs12.ToPEM hands it on as SEC1)",
     input: () => ({ data: unprotectedPfx([privateKeyInfoDer(ec.keyPem)], [pemToDer(ec.certPem)]), path: "spn.pfx", password: "" }),
-    message: "pkcs8 contained non-RSA key. Expected RSA key",
+    message: `${PREFIX}failed to parse private key as Pkcs#1 or Pkcs#8. ${BOTH_EC}`,
   },
   {
     name: "PEM key with somebody else's certificate",
     input: () => ({ data: pem(client.keyPkcs8Pem, unrelated.certPem), path: "spn.pem", password: "" }),
-    message: "unable to find a matching public certificate",
+    message: `${PREFIX}unable to find a matching public certificate`,
     hint: "spn.pem must contain the certificate issued for its private key",
   },
   {
     name: "PEM key without a certificate",
     input: () => ({ data: pem(client.keyPkcs1Pem), path: "spn.pem", password: "" }),
-    message: "unable to find a matching public certificate",
+    message: `${PREFIX}unable to find a matching public certificate`,
   },
   {
     name: "PFX without a private key",
     input: () => ({ data: unprotectedPfx([], [pemToDer(client.certPem)]), path: "spn.pfx", password: "" }),
-    message: "failed to decode PKCS#12 certificate spn.pfx: it contains no private key",
+    message: `${PREFIX}failed to decode a pem block from private key`,
+    hint: "spn.pfx holds no private key; export the certificate together with its private key",
   },
   {
     name: "PEM with a corrupt certificate",
-    input: () => ({
-      data: pem(client.keyPkcs8Pem, "-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----"),
-      path: "spn.pem",
-      password: "",
-    }),
-    message: /^unable to parse certificate: /,
+    input: () => ({ data: pem(client.keyPkcs8Pem, corruptKey("CERTIFICATE")), path: "spn.pem", password: "" }),
+    message: `${PREFIX}unable to parse certificate: x509: malformed certificate`,
   },
   {
-    name: "PEM with a corrupt private key",
-    input: () => ({
-      data: pem("-----BEGIN PRIVATE KEY-----\nMIIBAAAA\n-----END PRIVATE KEY-----", client.certPem),
-      path: "spn.pem",
-      password: "",
-    }),
-    message: /^unable to parse private key: /,
+    name: "PEM with a truncated private key",
+    input: () => ({ data: pem(corruptKey("PRIVATE KEY"), client.certPem), path: "spn.pem", password: "" }),
+    message: `${PREFIX}failed to parse private key as Pkcs#1 or Pkcs#8. (asn1: syntax error: data truncated), (asn1: syntax error: data truncated)`,
   },
   {
-    name: "PEM with an encrypted PKCS#8 key",
+    name: "PEM with a private key block that holds a certificate",
+    input: () => ({ data: pem(client.certPem.replace(/CERTIFICATE/g, "PRIVATE KEY"), client.certPem), path: "spn.pem", password: "" }),
+    message: `${PREFIX}failed to parse private key as Pkcs#1 or Pkcs#8. (not a PKCS#1 RSA private key), (not a PKCS#8 private key)`,
+  },
+  {
+    name: "PEM with an encrypted PKCS#8 key (upstream skips the block)",
     input: () => ({
       data: pem(
         createPrivateKey(client.keyPkcs8Pem)
@@ -256,8 +279,8 @@ const rejectedInputs: RejectedInput[] = [
       path: "spn.pem",
       password: PASSWORD,
     }),
-    message: "the private key in spn.pem is encrypted, which PEM client certificates do not support",
-    hint: /decrypt it .* or bundle key and certificate into a PFX/,
+    message: `${PREFIX}failed to decode a pem block from private key`,
+    hint: /^the private key in spn\.pem is encrypted, .*decrypt it .* or bundle key and certificate into a PFX/,
   },
   {
     name: "PEM with a legacy encrypted PKCS#1 key",
@@ -271,7 +294,8 @@ const rejectedInputs: RejectedInput[] = [
       path: "spn.pem",
       password: PASSWORD,
     }),
-    message: "the private key in spn.pem is encrypted, which PEM client certificates do not support",
+    message: `${PREFIX}failed to decode a pem block from private key`,
+    hint: /^the private key in spn\.pem is encrypted/,
   },
 ];
 

@@ -46,9 +46,9 @@ describe("parseFlags accepts pflag syntax", () => {
     ["-- ends flags", { argv: ["--client-id", "a", "--", "--legacy", "-l", "x"], values: { clientId: "a" }, positionals: ["--legacy", "-l", "x"] }],
     ["stray positionals are kept", { argv: ["extra", "--client-id", "a", "more", "-"], values: { clientId: "a" }, positionals: ["extra", "more", "-"] }],
     ["an empty argument is a positional", { argv: [""], values: {}, positionals: [""] }],
-    ["klog -v 5", { argv: ["-v", "5"], values: { verbosity: "5" } }],
-    ["klog -v5", { argv: ["-v5"], values: { verbosity: "5" } }],
-    ["klog --v=5 and --logtostderr", { argv: ["--v=5", "--logtostderr"], values: { verbosity: "5", logtostderr: true } }],
+    ["klog -v 5", { argv: ["-v", "5"], values: { verbosity: 5 } }],
+    ["klog -v5", { argv: ["-v5"], values: { verbosity: 5 } }],
+    ["klog --v=5 and --logtostderr", { argv: ["--v=5", "--logtostderr"], values: { verbosity: 5, logtostderr: true } }],
   ])("%s", (_name, row) => {
     const parsed = parse(row.argv);
     expect(parsed.values).toEqual(row.values);

@@ -8,10 +8,11 @@ import {
   envNamesFor,
   resolveOptions,
   type Env,
+  secretValues,
   type GetTokenOptions,
-  type Provenance,
 } from "../../src/options/resolve.js";
-import { GET_TOKEN_OPTIONS } from "../../src/options/table.js";
+import { describeOrigin } from "../../src/options/origin.js";
+import { GET_TOKEN_OPTIONS, type GetTokenKey } from "../../src/options/table.js";
 
 const HOME = "/home/user";
 const DEFAULT_CACHE_DIR = "/home/user/.kube/cache/kubelogin/";
@@ -26,7 +27,8 @@ interface Row {
   readonly argv: readonly string[];
   readonly env: Env;
   readonly want: Partial<GetTokenOptions>;
-  readonly from?: Partial<Provenance>;
+  /** Each origin as describeOrigin writes it (what -v shows). */
+  readonly from?: Partial<Record<GetTokenKey, string>>;
 }
 
 const SPN_FLAGS = ["--client-id", "flag-client", "--client-secret", "flag-secret", "--client-certificate", "flag.pem", "--client-certificate-password", "flag-pfx-pass", "--tenant-id", "flag-tenant"];
@@ -457,7 +459,8 @@ describe("resolveOptions: §1.2 precedence", () => {
   test.each(Object.entries(ROWS))("%s", (_name, row) => {
     const { options, provenance } = resolve(row.argv, row.env);
     expect(pick(options, row.want)).toEqual(row.want);
-    if (row.from) expect(pick(provenance, row.from)).toEqual(row.from);
+    const described = Object.fromEntries(Object.entries(provenance).map(([key, origin]) => [key, describeOrigin(origin)]));
+    if (row.from) expect(pick(described, row.from)).toEqual(row.from);
   });
 
   test("defaults, in full", () => {
@@ -498,10 +501,27 @@ describe("resolveOptions: §1.2 precedence", () => {
     expect(Object.keys(provenance).sort()).toEqual(keys);
   });
 
+  test("provenance is data: which variable, and which flag it overrode", () => {
+    const { provenance } = resolve(["--client-id", "flag-client", "--token-cache-dir", "/old"], { AZURE_CLIENT_ID: "env-client", AZURE_TENANT_ID: "env-tenant" });
+    expect(provenance.clientId).toEqual({ kind: "env", name: "AZURE_CLIENT_ID", overrode: "--client-id" });
+    expect(provenance.tenantId).toEqual({ kind: "env", name: "AZURE_TENANT_ID" });
+    expect(provenance.cacheDir).toEqual({ kind: "flag", flag: "--token-cache-dir" });
+    expect(provenance.serverId).toEqual({ kind: "default" });
+  });
+
   test("the environment is only read, never written", () => {
     const env = Object.freeze({ AZURE_CLIENT_ID: "x", AAD_LOGIN_METHOD: "azurepipelines", AZURESUBSCRIPTION_TENANT_ID: "t" });
     expect(() => resolve([], env)).not.toThrow();
     expect(env).toEqual({ AZURE_CLIENT_ID: "x", AAD_LOGIN_METHOD: "azurepipelines", AZURESUBSCRIPTION_TENANT_ID: "t" });
+  });
+});
+
+describe("secretValues", () => {
+  test("are the values of the rows the table marks secret, wherever they came from", () => {
+    const { options } = resolve(["--client-secret", "flag-secret", "--password", "flag-password", "--client-id", "not-secret"], { AZURE_CLIENT_CERTIFICATE_PASSWORD: "env-pfx" });
+    expect(secretValues(options).sort()).toEqual(["env-pfx", "flag-password", "flag-secret"]);
+    const marked = GET_TOKEN_OPTIONS.filter((spec) => "secret" in spec).map((spec) => spec.key);
+    expect(marked).toEqual(["clientSecret", "clientCertificatePassword", "password"]);
   });
 });
 

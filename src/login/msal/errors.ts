@@ -2,6 +2,7 @@
 // message (people search for it) and its trace and correlation ids (support asks for them); the
 // hint says which flag or variable to fix, for the mode and credential actually in use.
 import { AuthenticationError, KubeloginError, ValidationError, type EntraIds } from "../../errors.js";
+import type { Origin } from "../../options/origin.js";
 import type { Provenance } from "../../options/resolve.js";
 import { networkErrorFor } from "./client.js";
 
@@ -33,8 +34,7 @@ const FLAGS: Readonly<Record<CredentialOption, string>> = {
 };
 
 /** " (set by AZURE_CLIENT_SECRET)" when the environment supplied the value, which is easy to miss. */
-const from = (provenance: string | undefined): string =>
-  provenance?.startsWith("env ") ? ` (set by ${provenance.slice(4).replace(/ \(overrode .*\)$/, "")})` : "";
+const from = (origin: Origin | undefined): string => (origin?.kind === "env" ? ` (set by ${origin.name})` : "");
 
 function credentialFlag(ctx: MsalErrorContext): string {
   return ctx.credential ? `${FLAGS[ctx.credential]}${from(ctx.provenance[ctx.credential])}` : "the credential";

@@ -10,7 +10,7 @@ import { convertKubeconfig } from "../../src/kubeconfig/convert.js";
 import { kubeconfigPaths, loadKubeconfig } from "../../src/kubeconfig/load.js";
 import { parseKubeconfig } from "../../src/kubeconfig/model.js";
 import { patchKubeconfigText } from "../../src/kubeconfig/patch.js";
-import { KubeconfigLockedError, planWrites, writeFileAtomic, writeKubeconfigChanges } from "../../src/kubeconfig/write.js";
+import { KubeconfigLockedError, planWrites, writeKubeconfigChanges } from "../../src/kubeconfig/write.js";
 import { parseFlags } from "../../src/options/parse-flags.js";
 import { resolveOptions, type Env } from "../../src/options/resolve.js";
 import { CONVERT_ONLY_OPTIONS, GET_TOKEN_OPTIONS, GLOBAL_OPTIONS } from "../../src/options/table.js";
@@ -312,15 +312,6 @@ describe("writing back", () => {
     expect((await lstat(join(dir, "kube", "config"))).isSymbolicLink()).toBe(true);
     expect(await readlink(join(dir, "kube", "config"))).toBe(path("real"));
     expect(await readFile(path("real"), "utf8")).toContain(CONVERTED_AKS_USER);
-  });
-
-  test("writeFileAtomic creates a new file 0600 and keeps an existing file's mode", async () => {
-    const { path } = await fixture({});
-    await writeFileAtomic(path("new"), "a: 1\n");
-    expect((await stat(path("new"))).mode & 0o777).toBe(0o600);
-    await chmod(path("new"), 0o644);
-    await writeFileAtomic(path("new"), "a: 2\n");
-    expect(await snapshot(path("new"))).toMatchObject({ bytes: "a: 2\n", mode: 0o644 });
   });
 
   test("the user vanishing between load and write is an error, not a silent no-op", async () => {

@@ -1,7 +1,8 @@
 // Edits a kubeconfig's text at the YAML-node level: only `users[i].user.exec` and `auth-provider`
 // of the converted users change. Untouched values keep their exact spelling (quotes, `1.0`, big
-// integers, anchors, flow style), which a load-then-dump round trip would not. Comments are lost,
-// as they are upstream (client-go re-serialises the whole file).
+// integers, anchors, flow style), which a load-then-dump round trip would not; only an alias that
+// would carry the edit to another user is expanded, as client-go expands them all. Comments are
+// lost, as they are upstream (client-go re-serialises the whole file).
 import { isDeepStrictEqual } from "node:util";
 import {
   COLLECTION_STYLE,

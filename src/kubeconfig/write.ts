@@ -1,12 +1,13 @@
 // The only code that writes a kubeconfig (compat spec §5.5, style pattern 9), in two phases.
 //
 // Prepare, for every file to change: take `<file>.lock` (exclusive create, as client-go does),
-// re-read and patch the file, then stage its new content completely: written and fsynced to a
-// temporary file beside it that already has the file's owner, group and mode. A file we may not
-// open for writing is refused here with upstream's `open <file>: permission denied` (upstream
-// writes through the file itself, so that is what decides, for root too). A file whose links or
-// owner a rename would not keep (a hard link, someone else's file we may write) is opened now and
-// will be written through its own inode instead.
+// re-read and patch the file, open it for writing, then stage its new content completely: written
+// and fsynced to a temporary file beside it that already has the file's owner, group and mode. A
+// file we may not open for writing is refused here with upstream's `open <file>: permission
+// denied` (upstream writes through the file itself, so the kernel's answer to that open decides,
+// for root too). A file a rename would change (more than one link, an owner or group we may not
+// give the new file) or whose directory we may not write is written later through the handle
+// opened here, so its inode, links, owner, group and mode stay.
 //
 // Commit, only once every file is prepared: rename each staged file over its kubeconfig, or write
 // the in-place ones through the handle opened while preparing.
@@ -57,7 +58,7 @@ export function planWrites(users: readonly ConvertedUser[], origins: ReadonlyMap
   return [...byFile].map(([path, patches]) => ({ path, patches }));
 }
 
-/** Applies every change or none (see above); returns the files actually rewritten (a no-op patch writes nothing). */
+/** Prepares every change, then commits them (see above); returns the files rewritten (a no-op patch writes nothing). */
 export async function writeKubeconfigChanges(changes: readonly FileChange[]): Promise<string[]> {
   const locks: string[] = [];
   const prepared: PreparedWrite[] = [];

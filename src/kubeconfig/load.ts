@@ -6,7 +6,7 @@ import { delimiter, join } from "node:path";
 import { KubeconfigError } from "../errors.js";
 import type { Env } from "../options/resolve.js";
 import { goPathError, isErrno } from "../os-error.js";
-import { loadError, parseKubeconfig, type KubeconfigDoc, type NamedContext, type NamedUser } from "./model.js";
+import { decodeKubeconfigFile, loadError, parseKubeconfig, type KubeconfigDoc, type NamedContext, type NamedUser } from "./model.js";
 
 export interface KubeconfigFile {
   readonly path: string;
@@ -59,9 +59,9 @@ export async function loadKubeconfig(request: LoadRequest): Promise<LoadedKubeco
   const files: KubeconfigFile[] = [];
   const missing: string[] = [];
   for (const path of paths) {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(path, "utf8");
+      bytes = await readFile(path);
     } catch (err) {
       if (isErrno(err, "ENOENT") && !explicit) {
         missing.push(path);
@@ -69,7 +69,7 @@ export async function loadKubeconfig(request: LoadRequest): Promise<LoadedKubeco
       }
       throw loadError(path, goPathError(err, undefined, path), err);
     }
-    files.push({ path, doc: parseKubeconfig(text, path) });
+    files.push({ path, doc: parseKubeconfig(decodeKubeconfigFile(bytes, path).text, path) });
   }
   if (request.env.KUBECONFIG && !explicit && files.length === 0 && missing.length > 0) {
     request.warn?.(`Config not found: ${missing.join(", ")}`);

@@ -1,8 +1,9 @@
 // The parts of a kubeconfig that convert-kubeconfig reads, checked as strictly as client-go's typed
 // decode would (compat spec §5.1), so a file upstream refuses to load is refused here too. The rest
 // of the document is kept exactly as parsed and never looked at.
-import { CORE_SCHEMA, YAMLException, loadAll, mergeTag } from "js-yaml";
+import { CORE_SCHEMA, EVENT_ID, YAMLException, constructFromEvents, mergeTag, parseEvents, type Event } from "js-yaml";
 import { KubeconfigError } from "../errors.js";
+import { decodeKubeconfig, KubeconfigDecodeError, type DecodedKubeconfig } from "./encoding.js";
 
 /** YAML 1.2 core plus `<<` merge keys, which Go's YAML decoder also understands. */
 export const YAML_SCHEMA = CORE_SCHEMA.withTags(mergeTag);
@@ -39,16 +40,32 @@ export interface KubeconfigDoc extends YamlMap {
   contexts?: NamedContext[] | null;
 }
 
-/** Parses one kubeconfig file; an empty file is an empty config, as in client-go. */
-export function parseKubeconfig(text: string, path: string): KubeconfigDoc {
+/** A kubeconfig file's bytes as text, read the way kubectl reads them (see encoding.ts). */
+export function decodeKubeconfigFile(bytes: Uint8Array, path: string): DecodedKubeconfig {
+  try {
+    return decodeKubeconfig(bytes);
+  } catch (err) {
+    if (err instanceof KubeconfigDecodeError) throw loadError(path, err.message, err);
+    throw err;
+  }
+}
+
+/**
+ * Parses one kubeconfig file; an empty file is an empty config, as in client-go. Like go-yaml v2,
+ * a key repeated in a mapping is no error and the last one wins (`cat a >> b` makes such files),
+ * and aliases are expanded: every user is its own value, so converting one never edits another.
+ */
+export function parseKubeconfig(text: string, path: string, events: Event[] = parseKubeconfigEvents(text, path)): KubeconfigDoc {
   let documents: unknown[];
   try {
-    documents = loadAll(text, { schema: YAML_SCHEMA, filename: path });
+    documents = constructFromEvents(events, { source: text, filename: path, schema: YAML_SCHEMA, json: true });
   } catch (err) {
     throw loadError(path, describeYamlError(err), err);
   }
   if (documents.length > 1) throw loadError(path, "expected a single YAML document, found " + documents.length);
-  const root = documents[0] ?? null;
+  // Copying is the costly part of a large file; only a file with aliases has anything shared.
+  const shared = events.some((event) => event.type === EVENT_ID.ALIAS);
+  const root = shared ? expandAliases(documents[0] ?? null, path) : (documents[0] ?? null);
   if (root === null) return {};
   if (!isMap(root)) throw loadError(path, `expected a mapping at the top level, got ${kindOf(root)}`);
   checkList(root, "users", path, (user, at) => {
@@ -76,12 +93,58 @@ export function parseKubeconfig(text: string, path: string): KubeconfigDoc {
   return root as KubeconfigDoc;
 }
 
+/** The YAML event stream, which both the model (here) and the editable tree (patch.ts) are built from. */
+export function parseKubeconfigEvents(text: string, path: string): Event[] {
+  try {
+    return parseEvents(text, { filename: path });
+  } catch (err) {
+    throw loadError(path, describeYamlError(err), err);
+  }
+}
+
 /** `error loading config file "<path>": <detail>` is client-go's wording; the loader adds upstream's prefix. */
 export function loadError(path: string, detail: string, cause?: unknown): KubeconfigError {
   return new KubeconfigError(`unable to load kubeconfig: error loading config file "${path}": ${detail}`, {
     hint: `fix or remove ${path}; nothing was written`,
     cause,
   });
+}
+
+/**
+ * js-yaml hands an alias back as the very object its anchor made; copy every shared value so the
+ * document is a tree. Bounded as go-yaml v2 bounds alias expansion (a "billion laughs" file is
+ * refused with its text instead of exhausting memory).
+ */
+function expandAliases(root: unknown, path: string): unknown {
+  const seen = new Set<object>();
+  let decodeCount = 0;
+  let aliasCount = 0;
+  const copy = (value: unknown, underAlias: boolean): unknown => {
+    decodeCount++;
+    if (underAlias) aliasCount++;
+    if (aliasCount > 100 && decodeCount > 1000 && aliasCount / decodeCount > allowedAliasRatio(decodeCount)) {
+      throw loadError(path, "yaml: document contains excessive aliasing");
+    }
+    if (typeof value !== "object" || value === null) return value;
+    const alias = underAlias || seen.has(value);
+    seen.add(value);
+    if (Array.isArray(value)) return value.map((item) => copy(item, alias));
+    const out: YamlMap = {};
+    for (const [key, item] of Object.entries(value)) {
+      // defineProperty only where assignment would set the prototype instead of a key.
+      if (key === "__proto__") Object.defineProperty(out, key, { value: copy(item, alias), enumerable: true, writable: true, configurable: true });
+      else out[key] = copy(item, alias);
+    }
+    return out;
+  };
+  return copy(root, false);
+}
+
+/** go-yaml v2's allowedAliasRatio: generous for small documents, 10% from four million nodes. */
+function allowedAliasRatio(decodeCount: number): number {
+  if (decodeCount <= 400_000) return 0.99;
+  if (decodeCount >= 4_000_000) return 0.1;
+  return 0.99 - 0.89 * ((decodeCount - 400_000) / 3_600_000);
 }
 
 function describeYamlError(err: unknown): string {

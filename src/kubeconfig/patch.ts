@@ -1,7 +1,8 @@
 // Edits a kubeconfig's text at the YAML-node level: only `users[i].user.exec` and `auth-provider`
 // of the converted users change. Untouched values keep their exact spelling (quotes, `1.0`, big
-// integers, anchors, flow style), which a load-then-dump round trip would not. Comments are lost,
-// as they are upstream (client-go re-serialises the whole file).
+// integers, anchors, flow style), which a load-then-dump round trip would not; only an alias that
+// would carry the edit to another user is expanded, as client-go expands them all. Comments are
+// lost, as they are upstream (client-go re-serialises the whole file).
 import { isDeepStrictEqual } from "node:util";
 import {
   COLLECTION_STYLE,
@@ -9,36 +10,54 @@ import {
   eventsToAst,
   jsToAst,
   load,
-  parseEvents,
   present,
   SCALAR_STYLE,
   YAML11_SCHEMA,
-  YAMLException,
+  type AliasNode,
   type Document,
   type MappingNode,
   type Node,
+  type SequenceNode,
 } from "js-yaml";
 import { KubeconfigError } from "../errors.js";
-import { applyExec, loadError, parseKubeconfig, YAML_SCHEMA, type ExecConfig, type KubeconfigDoc } from "./model.js";
+import { applyExec, parseKubeconfig, parseKubeconfigEvents, YAML_SCHEMA, type ExecConfig, type KubeconfigDoc } from "./model.js";
 
 export interface UserPatch {
   readonly name: string;
   readonly exec: ExecConfig;
 }
 
-/** The file's new text, or the same text when the patches change nothing. Throws rather than emit a file that reads back differently. */
+/**
+ * The file's new text, or the same text when the patches change nothing. Throws rather than emit a
+ * file that reads back differently. Linear in the size of the file: users are found through one
+ * index, never by a scan per patch.
+ */
 export function patchKubeconfigText(text: string, path: string, patches: readonly UserPatch[]): string {
-  const expected = parseKubeconfig(text, path);
+  const events = parseKubeconfigEvents(text, path);
+  const expected = parseKubeconfig(text, path, events);
+  const expectedUsers = lastUsers(expected);
+  let changes = false;
   for (const patch of patches) {
-    const user = lastUser(expected, patch.name);
+    const user = expectedUsers.get(patch.name);
     if (!user) throw userGone(path, patch.name);
+    if ("auth-provider" in user || !isDeepStrictEqual(user.exec, patch.exec)) changes = true;
     applyExec(user, patch.exec);
   }
-  if (isDeepStrictEqual(expected, parseKubeconfig(text, path))) return text;
+  if (!changes) return text;
 
-  const documents = parseAst(text, path);
-  const users = usersNode(documents, path);
-  for (const patch of patches) patchUserNode(users, patch, path);
+  const documents = eventsToAst(events, { source: text, schema: YAML_SCHEMA });
+  const aliases = resolveAliases(documents);
+  const users = usersNode(documents, aliases, path);
+  const targets = unshareUsers(documents, users, patches, aliases, path);
+  // Stanzas repeat (every AKS cluster has the same server id); build each distinct one once.
+  const stanzas = new Map<string, Node>();
+  const execKey = jsToAst("exec", DUMP_SCHEMA)[0]!.contents!;
+  patches.forEach((patch, i) => {
+    const key = JSON.stringify(patch.exec);
+    let stanza = stanzas.get(key);
+    if (!stanza) stanzas.set(key, (stanza = execNode(patch.exec)));
+    patchUserNode(targets[i]!, { key: cloneNode(execKey, aliases), value: cloneNode(stanza, aliases) });
+  });
   // The parse schema, so scalars already in the file keep their exact spelling: DUMP_SCHEMA would
   // quote a plain `yes` that Go reads as a boolean, changing its meaning for kubectl.
   const output = present(documents, {
@@ -55,9 +74,11 @@ export function patchKubeconfigText(text: string, path: string, patches: readonl
   return output;
 }
 
-function lastUser(doc: KubeconfigDoc, name: string): Record<string, unknown> | undefined {
-  const entry = (doc.users ?? []).filter((u) => (u.name ?? "") === name).at(-1);
-  return entry?.user ?? undefined;
+/** client-go keeps the last user of a name within a file. */
+function lastUsers(doc: KubeconfigDoc): Map<string, Record<string, unknown>> {
+  const byName = new Map<string, Record<string, unknown>>();
+  for (const entry of doc.users ?? []) if (entry.user) byName.set(entry.name ?? "", entry.user);
+  return byName;
 }
 
 function userGone(path: string, name: string): KubeconfigError {
@@ -66,52 +87,132 @@ function userGone(path: string, name: string): KubeconfigError {
   });
 }
 
-function parseAst(text: string, path: string): Document[] {
-  try {
-    return eventsToAst(parseEvents(text, { filename: path }), { source: text, schema: YAML_SCHEMA });
-  } catch (err) {
-    const detail = err instanceof YAMLException && err.mark ? `yaml: line ${err.mark.line + 1}: ${err.reason}` : String(err);
-    throw loadError(path, detail, err);
+type Aliases = Map<AliasNode, Node>;
+
+/** Each alias's node: the latest anchor of its name before it, in document order (YAML's rule). */
+function resolveAliases(documents: Document[]): Aliases {
+  const aliases: Aliases = new Map();
+  for (const document of documents) {
+    const anchors = new Map<string, Node>();
+    const visit = (node: Node): void => {
+      if (node.kind === "alias") {
+        const target = anchors.get(node.anchor);
+        if (target) aliases.set(node, target);
+        return;
+      }
+      if (node.anchor !== undefined) anchors.set(node.anchor, node);
+      if (node.kind === "mapping") {
+        for (const item of node.items) {
+          visit(item.key);
+          visit(item.value);
+        }
+      } else if (node.kind === "sequence") {
+        node.items.forEach(visit);
+      }
+    };
+    if (document.contents) visit(document.contents);
   }
+  return aliases;
 }
 
-function scalarText(node: Node): string | undefined {
-  if (node.kind !== "scalar") return undefined;
-  return node.tag.endsWith(":null") ? "" : node.value;
+function resolve(node: Node, aliases: Aliases): Node {
+  for (let hops = 0; node.kind === "alias" && hops < 100; hops++) node = aliases.get(node) ?? node;
+  return node;
 }
 
-function pairIndex(map: MappingNode, key: string): number {
-  return map.items.findLastIndex((item) => scalarText(item.key) === key);
+/** A copy of `node` without anchors (a second definition would capture later aliases); inner aliases stay aliases. */
+function cloneNode(node: Node, aliases: Aliases): Node {
+  if (node.kind === "alias") {
+    const copy: AliasNode = { kind: "alias", anchor: node.anchor };
+    const target = aliases.get(node);
+    if (target) aliases.set(copy, target);
+    return copy;
+  }
+  const { anchor: _anchor, ...rest } = node;
+  if (rest.kind === "mapping") return { ...rest, items: rest.items.map((item) => ({ key: cloneNode(item.key, aliases), value: cloneNode(item.value, aliases) })) };
+  if (rest.kind === "sequence") return { ...rest, items: rest.items.map((item) => cloneNode(item, aliases)) };
+  return rest;
+}
+
+/**
+ * The `user` mapping of each patch's entry, made safe to edit in place. client-go expands aliases,
+ * so converting one user never changes another that shared its node: an alias on the way to a
+ * converted user becomes a copy of what it named, and an alias elsewhere that names a node about to
+ * be edited becomes a copy of that node as it was. All copies are taken before any edit.
+ */
+function unshareUsers(documents: Document[], users: SequenceNode, patches: readonly UserPatch[], aliases: Aliases, path: string): MappingNode[] {
+  const lastIndex = new Map<string, number>();
+  users.items.forEach((item, i) => {
+    const entry = resolve(item, aliases);
+    if (entry.kind === "mapping") lastIndex.set(nameOf(entry, aliases) ?? "", i);
+  });
+  const edited = new Set<Node>([users]);
+  if (documents[0]?.contents) edited.add(documents[0].contents);
+  const targets = patches.map((patch) => {
+    const at = lastIndex.get(patch.name);
+    if (at === undefined) throw userGone(path, patch.name);
+    if (users.items[at]!.kind === "alias") users.items[at] = cloneNode(resolve(users.items[at]!, aliases), aliases);
+    const entry = users.items[at]!;
+    if (entry.kind !== "mapping") throw unsupported(path, `users[name=${patch.name}]`);
+    const userAt = pairIndex(entry, "user", aliases);
+    const pair = userAt === -1 ? undefined : entry.items[userAt]!;
+    if (pair?.value.kind === "alias") pair.value = cloneNode(resolve(pair.value, aliases), aliases);
+    if (pair?.value.kind !== "mapping") throw unsupported(path, `users[name=${patch.name}].user`);
+    edited.add(entry).add(pair.value);
+    return pair.value;
+  });
+  const expand = (node: Node): Node => {
+    if (node.kind === "alias") {
+      const target = resolve(node, aliases);
+      return edited.has(target) ? cloneNode(target, aliases) : node;
+    }
+    if (node.kind === "mapping") for (const item of node.items) [item.key, item.value] = [expand(item.key), expand(item.value)];
+    else if (node.kind === "sequence") node.items = node.items.map(expand);
+    return node;
+  };
+  for (const document of documents) if (document.contents) document.contents = expand(document.contents);
+  return targets;
+}
+
+function scalarText(node: Node, aliases: Aliases): string | undefined {
+  const resolved = resolve(node, aliases);
+  if (resolved.kind !== "scalar") return undefined;
+  return resolved.tag.endsWith(":null") ? "" : resolved.value;
+}
+
+function pairIndex(map: MappingNode, key: string, aliases: Aliases = new Map()): number {
+  return map.items.findLastIndex((item) => scalarText(item.key, aliases) === key);
 }
 
 /** An entry's `name`, "" when absent or null (as Go decodes it). */
-function nameOf(entry: MappingNode): string | undefined {
-  const at = pairIndex(entry, "name");
-  return at === -1 ? "" : scalarText(entry.items[at]!.value);
+function nameOf(entry: MappingNode, aliases: Aliases): string | undefined {
+  const at = pairIndex(entry, "name", aliases);
+  return at === -1 ? "" : scalarText(entry.items[at]!.value, aliases);
 }
 
-function usersNode(documents: Document[], path: string): Node {
+/** The top-level `users` list; an alias there becomes a copy of the list it names. */
+function usersNode(documents: Document[], aliases: Aliases, path: string): SequenceNode {
   const root = documents[0]?.contents;
-  const at = root?.kind === "mapping" ? pairIndex(root, "users") : -1;
-  if (root?.kind !== "mapping" || at === -1) throw unsupported(path, "users");
-  return root.items[at]!.value;
+  const at = root?.kind === "mapping" ? pairIndex(root, "users", aliases) : -1;
+  const pair = root?.kind === "mapping" && at !== -1 ? root.items[at]! : undefined;
+  if (pair?.value.kind === "alias") pair.value = cloneNode(resolve(pair.value, aliases), aliases);
+  if (pair?.value.kind !== "sequence") throw unsupported(path, "users");
+  return pair.value;
 }
 
-function patchUserNode(users: Node, patch: UserPatch, path: string): void {
-  if (users.kind !== "sequence") throw unsupported(path, "users");
-  const entry = users.items.findLast((item) => item.kind === "mapping" && nameOf(item) === patch.name);
-  if (!entry || entry.kind !== "mapping") throw userGone(path, patch.name);
-  const userAt = pairIndex(entry, "user");
-  const user = userAt === -1 ? undefined : entry.items[userAt]!.value;
-  if (user?.kind !== "mapping") throw unsupported(path, `users[name=${patch.name}].user`);
+/** The `exec` stanza as YAML nodes, with what Go's YAML 1.1 would misread quoted. */
+function execNode(exec: ExecConfig): Node {
+  const node = jsToAst(exec, DUMP_SCHEMA)[0]?.contents;
+  if (!node) throw new Error("jsToAst returned nothing for the exec stanza");
+  quoteForYaml11(node);
+  return node;
+}
 
-  const fresh = jsToAst({ exec: patch.exec }, DUMP_SCHEMA)[0]?.contents;
-  if (fresh?.kind !== "mapping" || !fresh.items[0]) throw unsupported(path, "exec");
-  const execPair = fresh.items[0];
-  quoteForYaml11(execPair.value);
+function patchUserNode(user: MappingNode, execPair: { key: Node; value: Node }): void {
   if (user.style === COLLECTION_STYLE.FLOW) setFlow(execPair.value);
-  const slot = user.items.findIndex((item) => ["exec", "auth-provider"].includes(scalarText(item.key) ?? ""));
-  user.items = user.items.filter((item) => !["exec", "auth-provider"].includes(scalarText(item.key) ?? ""));
+  const replaced = (item: { key: Node }): boolean => ["exec", "auth-provider"].includes(item.key.kind === "scalar" ? item.key.value : "");
+  const slot = user.items.findIndex(replaced);
+  user.items = user.items.filter((item) => !replaced(item));
   user.items.splice(slot === -1 ? user.items.length : slot, 0, execPair);
 }
 
@@ -127,12 +228,20 @@ function quoteForYaml11(node: Node): void {
   }
 }
 
+/** Memoised: a file with 100,000 users repeats the same few values in every stanza. */
+const sameStringCache = new Map<string, boolean>();
+
 function readsAsSameString(value: string): boolean {
-  try {
-    return load(value, { schema: YAML11_SCHEMA }) === value;
-  } catch {
-    return false;
+  let same = sameStringCache.get(value);
+  if (same === undefined) {
+    try {
+      same = load(value, { schema: YAML11_SCHEMA }) === value;
+    } catch {
+      same = false;
+    }
+    if (sameStringCache.size < 10_000) sameStringCache.set(value, same);
   }
+  return same;
 }
 
 /** A block collection cannot sit inside a flow mapping. */
@@ -147,8 +256,8 @@ function setFlow(node: Node): void {
 }
 
 function unsupported(path: string, where: string): KubeconfigError {
-  return new KubeconfigError(`unable to write kubeconfig ${path}: cannot edit ${where} (a YAML alias or an unexpected shape)`, {
-    hint: "nothing was written; expand the alias or convert this user by hand",
+  return new KubeconfigError(`unable to write kubeconfig ${path}: cannot edit ${where}: it is not a mapping or list as a kubeconfig has it`, {
+    hint: "nothing was written; convert this user by hand",
   });
 }
 

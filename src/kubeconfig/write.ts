@@ -1,13 +1,32 @@
-// The only code that writes a kubeconfig (compat spec §5.5, style pattern 9). Every file to change
-// is locked first (`<file>.lock`, exclusive create, as client-go does), then re-read and patched,
-// its replacement fully written and fsynced beside it, and only then renamed into place, so a
-// reader never sees a half-written kubeconfig and an error leaves every file as it was.
+// The only code that writes a kubeconfig (compat spec §5.5, style pattern 9), in two phases.
+//
+// Prepare, for every file to change: take `<file>.lock` (exclusive create, as client-go does),
+// re-read and patch the file, open it for writing, then stage its new content completely: written
+// and fsynced to a temporary file beside it that already has the file's owner, group and mode. A
+// file we may not open for writing is refused here with upstream's `open <file>: permission
+// denied` (upstream writes through the file itself, so the kernel's answer to that open decides,
+// for root too). A file a rename would change (more than one link, an owner or group we may not
+// give the new file) or whose directory we may not write is written later through the handle
+// opened here, so its inode, links, owner, group and mode stay.
+//
+// Commit, only once every file is prepared: rename each staged file over its kubeconfig, or write
+// the in-place ones through the handle opened while preparing.
+//
+// What that guarantees: any failure while preparing (a lock held, permission denied, disk full, a
+// user gone) leaves every kubeconfig exactly as it was, and removes our temporary files. Each
+// rename is atomic, so a reader sees a file either wholly old or wholly new. A failure during the
+// commit itself (after everything was checked; a crash, or a disk filling up under an in-place
+// write) can leave the files committed before it converted and the rest unchanged; an in-place
+// write cut short leaves the complete new content in the staged file, which the error names.
 import { randomBytes } from "node:crypto";
-import { chmod, chown, open, readFile, realpath, rename, stat, unlink } from "node:fs/promises";
+import { constants, type Stats } from "node:fs";
+import { chmod, chown, open, readFile, realpath, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { KubeconfigError } from "../errors.js";
 import { goPathError, isErrno } from "../os-error.js";
 import type { ConvertedUser } from "./convert.js";
+import { encodeKubeconfig, type DecodedKubeconfig } from "./encoding.js";
+import { decodeKubeconfigFile } from "./model.js";
 import { patchKubeconfigText, type UserPatch } from "./patch.js";
 
 export interface FileChange {
@@ -32,38 +51,30 @@ export function planWrites(users: readonly ConvertedUser[], origins: ReadonlyMap
   const byFile = new Map<string, UserPatch[]>();
   for (const user of users) {
     const path = origins.get(user.name) ?? fallbackPath;
-    byFile.set(path, [...(byFile.get(path) ?? []), user]);
+    const patches = byFile.get(path);
+    if (patches) patches.push(user);
+    else byFile.set(path, [user]);
   }
   return [...byFile].map(([path, patches]) => ({ path, patches }));
 }
 
-/** Applies every change or none; returns the files actually rewritten (a no-op patch writes nothing). */
+/** Prepares every change, then commits them (see above); returns the files rewritten (a no-op patch writes nothing). */
 export async function writeKubeconfigChanges(changes: readonly FileChange[]): Promise<string[]> {
   const locks: string[] = [];
-  const replacements: Replacement[] = [];
+  const prepared: PreparedWrite[] = [];
   try {
     for (const change of changes) locks.push(await lock(change.path));
     for (const change of changes) {
       const target = await resolveTarget(change.path);
       const before = await readCurrent(target, change.path);
-      const after = patchKubeconfigText(before, change.path, change.patches);
-      if (after !== before) replacements.push(await prepareReplacement(target, after, change.path));
+      const after = patchKubeconfigText(before.text, change.path, change.patches);
+      if (after !== before.text) prepared.push(await prepareWrite(target, encodeKubeconfig(after, before.encoding), change.path));
     }
-    for (const replacement of replacements) await replacement.commit();
-    return replacements.map((r) => r.shownPath);
+    for (const write of prepared) await write.commit();
+    return prepared.map((write) => write.shownPath);
   } finally {
-    for (const replacement of replacements) await replacement.discard();
+    for (const write of prepared) await write.discard();
     for (const lockPath of locks) await unlink(lockPath).catch(() => undefined);
-  }
-}
-
-/** Writes one whole file atomically: existing permission bits are kept, a new file gets 0600. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const replacement = await prepareReplacement(await resolveTarget(path), text, path);
-  try {
-    await replacement.commit();
-  } finally {
-    await replacement.discard();
   }
 }
 
@@ -88,45 +99,105 @@ async function resolveTarget(path: string): Promise<string> {
   }
 }
 
-async function readCurrent(target: string, shownPath: string): Promise<string> {
+async function readCurrent(target: string, shownPath: string): Promise<DecodedKubeconfig> {
+  let bytes: Buffer;
   try {
-    return await readFile(target, "utf8");
+    bytes = await readFile(target);
   } catch (err) {
-    if (isErrno(err, "ENOENT")) return "";
+    if (isErrno(err, "ENOENT")) return { text: "", encoding: "utf8" };
     throw writeError(shownPath, err);
   }
+  return decodeKubeconfigFile(bytes, shownPath);
 }
 
-interface Replacement {
+interface PreparedWrite {
   readonly shownPath: string;
   commit(): Promise<void>;
+  /** Removes what commit did not use; safe to call after commit and more than once. */
   discard(): Promise<void>;
 }
 
-async function prepareReplacement(target: string, text: string, shownPath: string): Promise<Replacement> {
+/** Errors that mean "you may not create or write this", as opposed to a failing disk. */
+const NOT_ALLOWED = new Set(["EACCES", "EPERM", "EROFS"]);
+
+async function prepareWrite(target: string, bytes: Buffer, shownPath: string): Promise<PreparedWrite> {
   const existing = await stat(target).catch((err: unknown) => {
     if (isErrno(err, "ENOENT")) return undefined;
     throw writeError(shownPath, err);
   });
-  const mode = existing ? existing.mode & 0o7777 : 0o600;
-  const temp = join(dirname(target), `.${basename(target)}.kubelogin-${randomBytes(6).toString("hex")}.tmp`);
-  let pending = true;
-  try {
-    const handle = await open(temp, "wx", 0o600);
-    try {
-      await handle.writeFile(text, "utf8");
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    // The process umask narrows open()'s mode, so set the bits explicitly.
-    await chmod(temp, mode);
-    // Best effort: keeps the owner when root edits another user's file; a no-op otherwise.
-    if (existing) await chown(temp, existing.uid, existing.gid).catch(() => undefined);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw writeError(shownPath, err);
+  if (!existing) {
+    // Only a file that vanished under us gets here with content to write; a new file is 0600.
+    const temp = await stage(target, bytes).catch((err: unknown) => {
+      throw writeError(shownPath, err);
+    });
+    await chmod(temp, 0o600).catch((err: unknown) => failStaged(temp, shownPath, err));
+    return replacement(temp, target, shownPath);
   }
+  let handle: FileHandle;
+  try {
+    handle = await open(target, constants.O_WRONLY);
+  } catch (err) {
+    throw new KubeconfigError(goPathError(err, "open", shownPath), {
+      hint: `nothing was written; you may not write ${shownPath} (kubelogin writes a kubeconfig only where kubectl could); convert a copy you own and point KUBECONFIG at it`,
+      cause: err,
+    });
+  }
+  try {
+    let temp: string | undefined;
+    try {
+      temp = await stage(target, bytes);
+    } catch (err) {
+      // A directory we may not write: the file itself can still be written in place, as upstream does.
+      if (!(isErrno(err) && NOT_ALLOWED.has(err.code!))) throw writeError(shownPath, err);
+    }
+    if (temp !== undefined && existing.nlink === 1 && (await takeOver(temp, existing, shownPath))) {
+      await handle.close();
+      return replacement(temp, target, shownPath);
+    }
+    return inPlace(handle, bytes, temp, shownPath);
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The complete new content, fsynced, in a new temporary file beside `target`; nothing is left on failure. */
+async function stage(target: string, bytes: Buffer): Promise<string> {
+  const temp = join(dirname(target), `.${basename(target)}.kubelogin-${randomBytes(6).toString("hex")}.tmp`);
+  const handle = await open(temp, "wx", 0o600);
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  await handle.close();
+  return temp;
+}
+
+async function failStaged(temp: string, shownPath: string, err: unknown): Promise<never> {
+  await unlink(temp).catch(() => undefined);
+  throw writeError(shownPath, err);
+}
+
+/** Gives the staged file the kubeconfig's owner, group and mode; false when we may not give them away. */
+async function takeOver(temp: string, existing: Stats, shownPath: string): Promise<boolean> {
+  try {
+    const staged = await stat(temp);
+    if (staged.uid !== existing.uid || staged.gid !== existing.gid) await chown(temp, existing.uid, existing.gid);
+    // After chown, which may clear set-id bits; the umask narrowed open()'s mode anyway.
+    await chmod(temp, existing.mode & 0o7777);
+    return true;
+  } catch (err) {
+    if (isErrno(err, "EPERM")) return false;
+    return failStaged(temp, shownPath, err);
+  }
+}
+
+function replacement(temp: string, target: string, shownPath: string): PreparedWrite {
+  let pending = true;
   return {
     shownPath,
     commit: async () => {
@@ -141,6 +212,38 @@ async function prepareReplacement(target: string, text: string, shownPath: strin
     discard: async () => {
       if (pending) await unlink(temp).catch(() => undefined);
       pending = false;
+    },
+  };
+}
+
+/** Writes through the existing inode: its links, owner, group, mode and extended attributes stay. */
+function inPlace(handle: FileHandle, bytes: Buffer, staged: string | undefined, shownPath: string): PreparedWrite {
+  let open = true;
+  let keepStaged = false;
+  return {
+    shownPath,
+    commit: async () => {
+      try {
+        for (let written = 0; written < bytes.length; ) {
+          written += (await handle.write(bytes, written, bytes.length - written, written)).bytesWritten;
+        }
+        await handle.truncate(bytes.length);
+        await handle.sync();
+      } catch (err) {
+        keepStaged = staged !== undefined;
+        throw new KubeconfigError(`unable to write kubeconfig ${shownPath}: ${goPathError(err, "write", shownPath)}`, {
+          hint: staged
+            ? `${shownPath} may be incomplete; its complete new content is in ${staged}: check it and move it into place`
+            : `${shownPath} may be incomplete; restore it from a backup and run the command again`,
+          cause: err,
+        });
+      }
+    },
+    discard: async () => {
+      if (open) await handle.close().catch(() => undefined);
+      open = false;
+      if (staged !== undefined && !keepStaged) await unlink(staged).catch(() => undefined);
+      keepStaged = true;
     },
   };
 }

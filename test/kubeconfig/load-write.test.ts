@@ -1,7 +1,7 @@
 // Loading (client-go rules, compat spec §5.1) and writing back (§5.5) against real files in temp
 // directories: which file each user goes back to, all-or-nothing, permissions, locks, and that
 // everything the converter does not own survives byte for byte.
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { chmod, chown, link, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
@@ -10,11 +10,12 @@ import { convertKubeconfig } from "../../src/kubeconfig/convert.js";
 import { kubeconfigPaths, loadKubeconfig } from "../../src/kubeconfig/load.js";
 import { parseKubeconfig } from "../../src/kubeconfig/model.js";
 import { patchKubeconfigText } from "../../src/kubeconfig/patch.js";
-import { KubeconfigLockedError, planWrites, writeFileAtomic, writeKubeconfigChanges } from "../../src/kubeconfig/write.js";
+import { KubeconfigLockedError, planWrites, writeKubeconfigChanges } from "../../src/kubeconfig/write.js";
 import { parseFlags } from "../../src/options/parse-flags.js";
 import { resolveOptions, type Env } from "../../src/options/resolve.js";
 import { CONVERT_ONLY_OPTIONS, GET_TOKEN_OPTIONS, GLOBAL_OPTIONS } from "../../src/options/table.js";
 import { aksClusterYaml } from "../fixtures/kubeconfigs.js";
+import { KUBECTL_DIR, runProcess } from "../support/local-stack.js";
 
 const SERVER = "6dae42f8-4368-4678-94ff-3960e28e3630";
 const CLIENT = "80faf920-1908-4b52-b5ef-a8e7bedfc67a";
@@ -314,13 +315,26 @@ describe("writing back", () => {
     expect(await readFile(path("real"), "utf8")).toContain(CONVERTED_AKS_USER);
   });
 
-  test("writeFileAtomic creates a new file 0600 and keeps an existing file's mode", async () => {
-    const { path } = await fixture({});
-    await writeFileAtomic(path("new"), "a: 1\n");
-    expect((await stat(path("new"))).mode & 0o777).toBe(0o600);
-    await chmod(path("new"), 0o644);
-    await writeFileAtomic(path("new"), "a: 2\n");
-    expect(await snapshot(path("new"))).toMatchObject({ bytes: "a: 2\n", mode: 0o644 });
+  test("a hard-linked kubeconfig keeps its links: every name shows the converted file", async () => {
+    const { dir, path } = await fixture({ config: AKS_KUBECONFIG });
+    await link(path("config"), join(dir, "other-name"));
+    const before = await stat(path("config"));
+    await convertFiles(["--kubeconfig", path("config"), "-l", "azurecli"], {});
+    const after = await stat(path("config"));
+    expect({ ino: after.ino, nlink: after.nlink }).toEqual({ ino: before.ino, nlink: 2 });
+    expect(await readFile(join(dir, "other-name"), "utf8")).toBe(AKS_KUBECONFIG.replace(AKS_PROVIDER_USER, CONVERTED_AKS_USER));
+    expect((await readdir(dir)).sort()).toEqual(["config", "other-name"]);
+  });
+
+  test("owner, group and mode are kept", async () => {
+    const { path } = await fixture({ config: AKS_KUBECONFIG });
+    const owner = process.getuid?.() === 0 ? { uid: 4321, gid: 8765 } : { uid: process.getuid!(), gid: process.getgid!() };
+    await chown(path("config"), owner.uid, owner.gid);
+    await chmod(path("config"), 0o604);
+    await convertFiles(["--kubeconfig", path("config"), "-l", "azurecli"], {});
+    const after = await stat(path("config"));
+    expect({ uid: after.uid, gid: after.gid, mode: after.mode & 0o7777 }).toEqual({ ...owner, mode: 0o604 });
+    expect(await readFile(path("config"), "utf8")).toContain(CONVERTED_AKS_USER);
   });
 
   test("the user vanishing between load and write is an error, not a silent no-op", async () => {
@@ -335,6 +349,102 @@ describe("writing back", () => {
       `unable to write kubeconfig ${path("config")}: user "clusterUser_rg_aks" is no longer in it`,
     );
     expect(await readFile(path("config"), "utf8")).toBe("users: []\n");
+  });
+});
+
+describe("reading what kubectl reads, refusing what it refuses", () => {
+  const kubectl = (path: string) => runProcess(join(KUBECTL_DIR, "kubectl.1.29"), ["config", "view", "--kubeconfig", path], { PATH: "/usr/bin:/bin" });
+
+  test("a key repeated at the top level (`cat a >> b`) is accepted and the last one wins, as kubectl does", async () => {
+    const first = `apiVersion: v1\nkind: Config\nusers:\n- name: old\n  user: {token: t}\n`;
+    const { path } = await fixture({ config: first + AKS_KUBECONFIG });
+    expect((await kubectl(path("config"))).code).toBe(0);
+    const loaded = await loadKubeconfig({ explicitPath: path("config"), env: {}, homedir: "/h" });
+    expect(loaded.merged.users!.map((u) => u.name)).toEqual(["clusterUser_rg_aks", "other"]);
+    expect(await convertFiles(["--kubeconfig", path("config"), "-l", "azurecli"], {})).toEqual([path("config")]);
+    expect(await readFile(path("config"), "utf8")).toContain(CONVERTED_AKS_USER);
+  });
+
+  const encodings = [
+    ["UTF-16LE with a BOM (Windows PowerShell 5's >)", (text: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")])],
+    ["UTF-16BE with a BOM", (text: string) => Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, "utf16le").swap16()])],
+    ["UTF-8 with a BOM", (text: string) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, "utf8")])],
+  ] as const;
+
+  test.each(encodings)("%s is read and written back in the same encoding, only the user changed", async (_name, encode) => {
+    const text = AKS_KUBECONFIG.replace("- name: other\n", "- name: \u00fcber-\u{1F600}\n");
+    const { path } = await fixture({});
+    await writeFile(path("config"), encode(text));
+    expect((await kubectl(path("config"))).code).toBe(0);
+    expect(await convertFiles(["--kubeconfig", path("config"), "-l", "azurecli"], {})).toEqual([path("config")]);
+    expect(await readFile(path("config"))).toEqual(encode(text.replace(AKS_PROVIDER_USER, CONVERTED_AKS_USER)));
+  });
+
+  test.each([
+    ["a Latin-1 byte inside the file", Buffer.from("users:\n- name: caf\xe9\n  user: {token: a}\n", "latin1"), "yaml: invalid trailing UTF-8 octet"],
+    ["a Latin-1 byte at the very end", Buffer.from("users: []\n# caf\xe9\n", "latin1"), "yaml: incomplete UTF-8 octet sequence"],
+    ["a byte that starts no UTF-8 sequence", Buffer.from("users: []\n# \xff\xff\xff\xff\n", "latin1"), "yaml: invalid leading UTF-8 octet"],
+    ["an overlong encoding", Buffer.from("users: []\n# \xc0\x80 tail\n", "latin1"), "yaml: invalid length of a UTF-8 sequence"],
+    ["a NUL byte", Buffer.from("users: []\n# \x00\n", "latin1"), "yaml: control characters are not allowed"],
+    ["UTF-16 without a BOM", Buffer.from("users: []\n", "utf16le"), "yaml: control characters are not allowed"],
+  ])("%s is refused with kubectl's text and nothing is written", async (_name, bytes, detail) => {
+    const { path } = await fixture({});
+    await writeFile(path("config"), bytes);
+    const viaKubectl = await kubectl(path("config"));
+    expect(viaKubectl.code).not.toBe(0);
+    expect(viaKubectl.stderr).toContain(`error loading config file "${path("config")}": ${detail}`);
+    await expect(convertFiles(["--kubeconfig", path("config"), "-l", "azurecli"], {})).rejects.toThrow(
+      `unable to load kubeconfig: error loading config file "${path("config")}": ${detail}`,
+    );
+    expect(await readFile(path("config"))).toEqual(bytes);
+  });
+});
+
+describe("YAML aliases (client-go expands them)", () => {
+  const SHARED = `contexts:
+- name: a
+  context: {user: ua}
+- name: b
+  context: {user: ub}
+users:
+- name: ua
+  user: &shared
+    exec:
+      command: kubelogin
+      args: [get-token, --server-id, ${SERVER}, --client-id, ${CLIENT}, --tenant-id, ${TENANT}]
+- name: ub
+  user: *shared
+`;
+
+  test("two users sharing one user node: --context converts only its own user", async () => {
+    const { path } = await fixture({ config: SHARED });
+    await convertFiles(["--kubeconfig", path("config"), "-l", "azurecli", "--context", "b"], {});
+    const users = parseKubeconfig(await readFile(path("config"), "utf8"), "f").users!;
+    expect(users[0]).toEqual(parseKubeconfig(SHARED, "f").users![0]);
+    expect((users[1]!.user!.exec as { args: string[] }).args).toEqual(["get-token", "--login", "azurecli", "--server-id", SERVER]);
+  });
+
+  test("converting the user that holds the anchor leaves the alias's user as it was", async () => {
+    const { path } = await fixture({ config: SHARED });
+    await convertFiles(["--kubeconfig", path("config"), "-l", "azurecli", "--context", "a"], {});
+    const users = parseKubeconfig(await readFile(path("config"), "utf8"), "f").users!;
+    expect((users[0]!.user!.exec as { args: string[] }).args).toEqual(["get-token", "--login", "azurecli", "--server-id", SERVER]);
+    expect(users[1]).toEqual(parseKubeconfig(SHARED, "f").users![1]);
+  });
+
+  test("an alias used as a list item is converted, not reported as a file that changed", async () => {
+    const text = `x: &item\n  name: ua\n  user:\n    auth-provider:\n      name: azure\n      config: {apiserver-id: ${SERVER}}\nusers:\n- *item\n`;
+    const { path } = await fixture({ config: text });
+    expect(await convertFiles(["--kubeconfig", path("config"), "-l", "azurecli"], {})).toEqual([path("config")]);
+    const doc = parseKubeconfig(await readFile(path("config"), "utf8"), "f");
+    expect(doc.x).toEqual(parseKubeconfig(text, "f").x);
+    expect(doc.users).toEqual([{ name: "ua", user: { exec: expect.objectContaining({ args: ["get-token", "--login", "azurecli", "--server-id", SERVER] }) } }]);
+  });
+
+  test("a billion-laughs file is refused with go-yaml's text, not expanded", () => {
+    const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 9; i++) levels.push(`${"abcdefghij"[i]}: &${"abcdefghij"[i]} [${Array(10).fill(`*${"abcdefghij"[i - 1]}`).join(", ")}]`);
+    expect(() => parseKubeconfig(levels.join("\n") + "\n", "F")).toThrow('error loading config file "F": yaml: document contains excessive aliasing');
   });
 });
 
@@ -375,9 +485,10 @@ describe("patchKubeconfigText (YAML-level edit)", () => {
     expect(out).toContain(`      - get-token\n      - --tenant-id\n      - 'yes'\n      - --server-id\n      - '1e3'\n      - --client-id\n      - '2001-12-14'\n      - --x\n      - 'null'\n`);
   });
 
-  test("a user behind a YAML alias is refused rather than edited wrongly", () => {
+  test("a user whose node is an alias of a node outside users is converted; the anchored node is not", () => {
     const text = `x: &u\n  exec: {command: kubelogin}\nusers:\n- name: u\n  user: *u\n`;
-    expect(() => patchKubeconfigText(text, "f", [{ name: "u", exec }])).toThrow(KubeconfigError);
+    const out = patchKubeconfigText(text, "f", [{ name: "u", exec }]);
+    expect(parseKubeconfig(out, "f")).toEqual({ x: { exec: { command: "kubelogin" } }, users: [{ name: "u", user: { exec } }] });
   });
 
   test("a patch that changes nothing returns the text unchanged", () => {

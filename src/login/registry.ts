@@ -15,11 +15,11 @@ export const strategies = {
   interactive: notImplementedYet("interactive"),
   spn: () => import("./spn.js").then((m) => m.spn),
   ropc: notImplementedYet("ropc"),
-  msi: notImplementedYet("msi"),
+  msi: () => import("./msi.js").then((m) => m.msi),
   azurecli: notImplementedYet("azurecli"),
   azd: notImplementedYet("azd"),
-  workloadidentity: notImplementedYet("workloadidentity"),
-  azurepipelines: notImplementedYet("azurepipelines"),
+  workloadidentity: () => import("./workloadidentity.js").then((m) => m.workloadidentity),
+  azurepipelines: () => import("./azurepipelines.js").then((m) => m.azurepipelines),
 } satisfies Record<LoginMode, () => Promise<LoginStrategy>>;
 
 export function loadStrategy(mode: LoginMode): Promise<LoginStrategy> {

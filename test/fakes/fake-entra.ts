@@ -28,7 +28,19 @@ export interface FakeEntraApp {
   /** Valid as well as `secret`, as the old and the new secret are while one is rotated. */
   alsoValidSecrets?: readonly string[];
   certificatePem?: string;
+  /** Federated identity credentials (workload identity, GitHub Actions, Azure Pipelines). */
+  federated?: FederatedCredential[];
 }
+
+// --- federated identity credentials (workloadidentity / azurepipelines) ---
+/** What Entra matches an external token against: issuer and subject exactly, audience among the token's. */
+export interface FederatedCredential {
+  issuer: string;
+  subject: string;
+  /** Default api://AzureADTokenExchange, as Entra's portal fills it in. */
+  audience?: string;
+}
+// --- end federated identity credentials ---
 
 export interface FakeEntraOptions {
   pki: TestPki;
@@ -64,6 +76,11 @@ export interface FakeEntra {
   publicKeyPem: string;
   /** The next token request gets exactly this answer instead of being processed (one shot). */
   failNext(status: number, body: object): void;
+  /**
+   * An access token for a managed identity, signed like every other token: IMDS and App Service
+   * only relay what Entra issues for the identity. Recorded in issuedTokens.
+   */
+  issueManagedIdentityToken(clientId: string, resource: string): { accessToken: string; expiresOn: number };
   close(): Promise<void>;
 }
 
@@ -285,6 +302,11 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
     failNext(status, body) {
       pendingFailure = { status, body };
     },
+    issueManagedIdentityToken(clientId, resource) {
+      const accessToken = issueAccessToken(options.tenants[0]!, { clientId }, { client_assertion: "managed-identity" }, resource);
+      issuedTokens.push(accessToken);
+      return { accessToken, expiresOn: Math.floor(Date.now() / 1000) + tokenLifetimeSeconds };
+    },
     close: () => closeServer(server),
   };
 }
@@ -305,6 +327,7 @@ function checkClientCredential(
   }
   if (form.client_assertion !== undefined) {
     if (form.client_assertion_type !== CLIENT_ASSERTION_TYPE_JWT_BEARER) return missingParameter("client_assertion_type");
+    if (app.federated !== undefined) return checkFederatedAssertion(app.federated, form.client_assertion);
     return checkClientAssertion(app, form.client_assertion, expectedAudience);
   }
   return entraError(
@@ -361,6 +384,45 @@ function checkClientAssertion(app: FakeEntraApp, assertion: string, expectedAudi
   }
   return undefined;
 }
+
+// --- federated identity credentials (workloadidentity / azurepipelines) ---
+const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
+
+/**
+ * Entra checks an external token against the app's federated credentials: issuer + subject match
+ * one of them, the audience is that credential's, and the token is within its lifetime. (Entra
+ * also verifies the signature with the issuer's published keys; the fake issuers here have none.)
+ */
+function checkFederatedAssertion(credentials: FederatedCredential[], assertion: string): Reply | undefined {
+  const parsed = parseJwt(assertion);
+  if (parsed === undefined) return entraError(401, "invalid_client", 50027, "JWT token is invalid or malformed.");
+  const { payload } = parsed;
+  const audiences = Array.isArray(payload.aud) ? payload.aud.map(String) : [String(payload.aud)];
+  const match = credentials.find((c) => c.issuer === payload.iss && c.subject === payload.sub);
+  if (match === undefined) {
+    return entraError(
+      400,
+      "invalid_request",
+      70021,
+      `No matching federated identity record found for presented assertion. Assertion Issuer: '${String(payload.iss)}'. Assertion Subject: '${String(payload.sub)}'. Assertion Audience: '${audiences.join(",")}'.`,
+    );
+  }
+  if (!audiences.includes(match.audience ?? TOKEN_EXCHANGE_AUDIENCE)) {
+    return entraError(400, "invalid_request", 700212, `No matching federated identity record found for presented assertion audience '${audiences.join(",")}'.`);
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const expiry = typeof payload.exp === "number" ? payload.exp : 0;
+  if (expiry < now) {
+    return entraError(
+      400,
+      "invalid_client",
+      700024,
+      `Client assertion is not within its valid time range. Current time: ${isoSeconds(now)}, expiry time of assertion ${isoSeconds(expiry)}.`,
+    );
+  }
+  return undefined;
+}
+// --- end federated identity credentials ---
 
 function unknownTenant(tenant: string): Reply {
   return entraError(

@@ -1,0 +1,47 @@
+// Decision 2 for the machine modes: msi's cache miss loads no MSAL and no @azure/identity at all
+// (its client is our own), and a cache hit loads none of the heavy packages and makes no request.
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { startFakeEntra, type FakeEntra } from "../fakes/fake-entra.js";
+import { startFakeImds, type FakeImds } from "../fakes/fake-imds.js";
+import { KUBELOGIN_BIN, runProcess, SERVER_ID } from "../support/local-stack.js";
+import { loadTestPki } from "../support/pki.js";
+
+const RECORDER = fileURLToPath(new URL("../support/record-loads.mjs", import.meta.url));
+const HEAVY = ["@azure/msal-node", "@azure/identity", "yargs", "node-forge", "js-yaml"];
+
+let entra: FakeEntra;
+let imds: FakeImds;
+beforeAll(async () => {
+  entra = await startFakeEntra({ pki: await loadTestPki(process.env.KUBELOGIN_TEST_PKI_DIR!), tenants: ["t"], apps: [] });
+  imds = await startFakeImds({ systemAssigned: { clientId: "c" }, issue: (id, resource) => entra.issueManagedIdentityToken(id, resource) });
+});
+afterAll(async () => {
+  await Promise.all([entra.close(), imds.close()]);
+});
+
+async function msiGetToken(cacheDir: string): Promise<{ code: number; loaded: string[]; heavy: string[]; stdout: string }> {
+  const log = join(await mkdtemp(join(tmpdir(), "kubelogin-loads-")), "loads.txt");
+  const args = ["--import", RECORDER, KUBELOGIN_BIN, "get-token", "-l", "msi", "--server-id", SERVER_ID, "--cache-dir", cacheDir];
+  const result = await runProcess(process.execPath, args, { PATH: process.env.PATH ?? "/usr/bin:/bin", AZURE_POD_IDENTITY_AUTHORITY_HOST: imds.imdsHost, KUBELOGIN_LOAD_LOG: log });
+  const loaded = (await readFile(log, "utf8").catch(() => "")).split("\n").filter(Boolean);
+  return { code: result.code, loaded, heavy: loaded.filter((url) => HEAVY.some((name) => url.includes(`/node_modules/${name}/`))), stdout: result.stdout };
+}
+
+test("msi: the miss loads no MSAL or @azure/identity; the hit loads nothing heavy and asks IMDS nothing", async () => {
+  const cacheDir = await mkdtemp(join(tmpdir(), "kubelogin-msi-fast-"));
+  const miss = await msiGetToken(cacheDir);
+  expect(miss.code).toBe(0);
+  expect(miss.loaded.some((url) => url.endsWith("/dist/login/msi.js"))).toBe(true);
+  expect(miss.heavy.filter((url) => url.includes("/@azure/"))).toEqual([]);
+
+  const requests = imds.requests.length;
+  const hit = await msiGetToken(cacheDir);
+  expect(hit.code).toBe(0);
+  expect(hit.stdout).toBe(miss.stdout);
+  expect(imds.requests.length).toBe(requests);
+  expect(hit.heavy).toEqual([]);
+});

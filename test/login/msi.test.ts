@@ -1,0 +1,158 @@
+// get-token -l msi in-process against the fake IMDS / App Service endpoints (compat spec §3.8).
+// Nothing here may reach 169.254.169.254: every run points IMDS at the fake through
+// AZURE_POD_IDENTITY_AUTHORITY_HOST, or names another source.
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { run } from "../../src/cli/run.js";
+import { detectSource, expiryOf, managedIdFor } from "../../src/login/msi.js";
+import { startFakeEntra, type FakeEntra } from "../fakes/fake-entra.js";
+import { startFakeImds, type FakeImds } from "../fakes/fake-imds.js";
+import { loadTestPki } from "../support/pki.js";
+import { testRuntime } from "../support/runtime.js";
+
+const SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
+const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const SYSTEM = { clientId: "5a5a5a5a-0000-4000-8000-000000000001" };
+const USER = { clientId: "5a5a5a5a-0000-4000-8000-000000000002", resourceId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/kubectl" };
+
+let entra: FakeEntra;
+let imds: FakeImds;
+beforeAll(async () => {
+  entra = await startFakeEntra({ pki: await loadTestPki(process.env.KUBELOGIN_TEST_PKI_DIR!), tenants: [TENANT], apps: [] });
+  imds = await startFakeImds({ systemAssigned: SYSTEM, userAssigned: [USER], issue: (id, resource) => entra.issueManagedIdentityToken(id, resource) });
+});
+afterAll(async () => {
+  await Promise.all([entra.close(), imds.close()]);
+});
+
+let cacheDir: string;
+beforeEach(async () => {
+  cacheDir = await mkdtemp(join(tmpdir(), "kubelogin-msi-"));
+});
+
+const argv = (...extra: string[]): string[] => ["get-token", "-l", "msi", "--server-id", SERVER_ID, "--cache-dir", cacheDir, ...extra];
+const imdsEnv = (extra: Record<string, string> = {}): Record<string, string> => ({ AZURE_POD_IDENTITY_AUTHORITY_HOST: imds.imdsHost, ...extra });
+const tokenOf = (out: string): string => (JSON.parse(out) as { status: { token: string } }).status.token;
+
+describe("IMDS", () => {
+  test("system-assigned: GET with Metadata: true and the resource; the second call is served from the cache", async () => {
+    const before = imds.requests.length;
+    const rt = testRuntime({ env: imdsEnv() });
+    expect(await run(argv(), rt)).toBe(0);
+    expect(rt.stderr.text()).toBe("");
+    expect(tokenOf(rt.stdout.text())).toBe(entra.issuedTokens.at(-1));
+    const request = imds.requests.at(-1)!;
+    expect(request.method).toBe("GET");
+    expect(request.headers.metadata).toBe("true");
+    expect(request.query).toEqual({ "api-version": "2018-02-01", resource: SERVER_ID });
+
+    const again = testRuntime({ env: imdsEnv() });
+    expect(await run(argv(), again)).toBe(0);
+    expect(again.stdout.text()).toBe(rt.stdout.text());
+    expect(imds.requests.length - before).toBe(1);
+  });
+
+  test("a stray AZURE_CLIENT_ID makes it user-assigned, and masks --identity-resource-id (as upstream)", async () => {
+    const rt = testRuntime({ env: imdsEnv({ AZURE_CLIENT_ID: USER.clientId }) });
+    expect(await run(argv("--identity-resource-id", "/subscriptions/s/other"), rt)).toBe(0);
+    expect(imds.requests.at(-1)!.query).toEqual({ "api-version": "2018-02-01", resource: SERVER_ID, client_id: USER.clientId });
+  });
+
+  test("the user-assigned token is cached apart from the system-assigned one", async () => {
+    expect(await run(argv(), testRuntime({ env: imdsEnv() }))).toBe(0);
+    const before = imds.requests.length;
+    expect(await run(argv("--client-id", USER.clientId), testRuntime({ env: imdsEnv() }))).toBe(0);
+    expect(imds.requests.length - before).toBe(1);
+  });
+
+  test("--identity-resource-id is sent as msi_res_id; the server id's trailing slash and /.default are trimmed", async () => {
+    const rt = testRuntime({ env: imdsEnv() });
+    expect(await run(["get-token", "-l", "msi", "--server-id", `${SERVER_ID}/`, "--cache-dir", cacheDir, "--identity-resource-id", USER.resourceId], rt)).toBe(0);
+    expect(imds.requests.at(-1)!.query).toEqual({ "api-version": "2018-02-01", resource: SERVER_ID, msi_res_id: USER.resourceId });
+  });
+
+  test("an identity not assigned to this VM is azidentity's error, with a hint naming AZURE_CLIENT_ID", async () => {
+    const rt = testRuntime({ env: imdsEnv({ AZURE_CLIENT_ID: "0000aaaa-0000-4000-8000-00000000dead" }) });
+    expect(await run(argv(), rt)).toBe(1);
+    const [first, hint] = rt.stderr.text().split("\n");
+    expect(first).toBe("Error: failed to get token: ManagedIdentityCredential: the requested identity isn't assigned to this resource");
+    expect(hint).toContain("AZURE_CLIENT_ID");
+    expect(rt.stdout.text()).toBe("");
+  });
+
+  test("IMDS answering 503 and 429 is retried with the SDK's backoff (slept on the run's clock)", async () => {
+    imds.failNext(503, 2);
+    const before = imds.imdsRequests().length;
+    const start = Date.now();
+    const rt = testRuntime({ env: imdsEnv(), now: start });
+    expect(await run(argv("-v", "5"), rt)).toBe(0);
+    expect(imds.imdsRequests().length - before).toBe(3);
+    expect(rt.stderr.text()).toContain("IMDS answered 503; retrying in 2000 ms");
+    expect(rt.stderr.text()).toContain("IMDS answered 503; retrying in 6000 ms");
+    expect(rt.clock.now() - start).toBe(8000);
+  });
+
+  test("--timeout cancels the retry wait: the run ends with the timeout error, not after the SDK's 5 retries", async () => {
+    imds.failNext(503, 100);
+    const rt = testRuntime({ env: imdsEnv() });
+    expect(await run(argv("--timeout", "1s"), rt)).toBe(1);
+    expect(rt.stderr.text().split("\n")[0]).toBe("Error: failed to get token: timed out after 1s");
+    imds.failNext(503, 0);
+  });
+});
+
+describe("App Service / Functions (IDENTITY_ENDPOINT + IDENTITY_HEADER)", () => {
+  test("GET with X-IDENTITY-HEADER and api-version 2019-08-01; expires_on as a number", async () => {
+    const before = imds.appServiceRequests().length;
+    const env = { IDENTITY_ENDPOINT: imds.appServiceEndpoint, IDENTITY_HEADER: imds.identityHeader, AZURE_POD_IDENTITY_AUTHORITY_HOST: "http://127.0.0.1:9" };
+    const rt = testRuntime({ env });
+    expect(await run(argv("--client-id", USER.clientId, "-v", "10"), rt)).toBe(0);
+    expect(tokenOf(rt.stdout.text())).toBe(entra.issuedTokens.at(-1));
+    const request = imds.appServiceRequests().at(-1)!;
+    expect(request.headers["x-identity-header"]).toBe(imds.identityHeader);
+    expect(request.query).toEqual({ "api-version": "2019-08-01", resource: SERVER_ID, client_id: USER.clientId });
+    expect(rt.stderr.text()).not.toContain(imds.identityHeader);
+
+    expect(await run(argv("--client-id", USER.clientId), testRuntime({ env }))).toBe(0);
+    expect(imds.appServiceRequests().length - before).toBe(1);
+  });
+});
+
+describe("source detection and construction errors (failed to create managed identity credential)", () => {
+  test.each([
+    ["Cloud Shell", { MSI_ENDPOINT: "http://127.0.0.1:9/token" }, "the Cloud Shell API doesn't support user-assigned managed identities"],
+    ["Azure Arc", { IDENTITY_ENDPOINT: "http://127.0.0.1:9/token", IMDS_ENDPOINT: "http://127.0.0.1:9" }, "the Azure Arc API doesn't support user-assigned managed identities"],
+    [
+      "Service Fabric",
+      { IDENTITY_ENDPOINT: "https://127.0.0.1:9/token", IDENTITY_HEADER: "h", IDENTITY_SERVER_THUMBPRINT: "AB" },
+      "the Service Fabric API doesn't support specifying a user-assigned identity at runtime. The identity is determined by cluster resource configuration. See https://aka.ms/servicefabricmi",
+    ],
+  ])("%s with a user-assigned identity", async (_name, env, text) => {
+    const rt = testRuntime({ env });
+    expect(await run(argv("--client-id", USER.clientId), rt)).toBe(1);
+    expect(rt.stderr.text().split("\n")[0]).toBe(`Error: failed to create azidentity credential: failed to create managed identity credential: ${text}`);
+  });
+
+  test("detection order follows azidentity", () => {
+    const system = managedIdFor({ clientId: "", identityResourceId: "" });
+    expect(detectSource({}, system)).toEqual({ kind: "imds", endpoint: "http://169.254.169.254/metadata/identity/oauth2/token" });
+    expect(detectSource({ AZURE_POD_IDENTITY_AUTHORITY_HOST: "http://10.0.0.1:8080/" }, system).endpoint).toBe("http://10.0.0.1:8080/metadata/identity/oauth2/token");
+    expect(detectSource({ IDENTITY_ENDPOINT: "http://a/t", IDENTITY_HEADER: "h" }, system).kind).toBe("appService");
+    expect(detectSource({ IDENTITY_ENDPOINT: "http://a/t", IDENTITY_HEADER: "h", IDENTITY_SERVER_THUMBPRINT: "x" }, system).kind).toBe("serviceFabric");
+    expect(detectSource({ IDENTITY_ENDPOINT: "http://a/t", IMDS_ENDPOINT: "http://a" }, system).kind).toBe("azureArc");
+    expect(detectSource({ MSI_ENDPOINT: "http://a/t", MSI_SECRET: "s" }, system).kind).toBe("azureMl");
+    expect(detectSource({ MSI_ENDPOINT: "http://a/t" }, system).kind).toBe("cloudShell");
+    // Workload identity variables set for other programs change nothing (unlike @azure/identity).
+    expect(detectSource({ AZURE_FEDERATED_TOKEN_FILE: "/t", AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c" }, system).kind).toBe("imds");
+    expect(managedIdFor({ clientId: "c", identityResourceId: "/r" })).toEqual({ kind: "clientId", value: "c" });
+  });
+
+  test("expires_on shapes: Unix seconds as number or string, App Service's date, else expires_in", () => {
+    expect(expiryOf({ expires_on: 1_900_000_000 }, 0)).toBe(1_900_000_000_000);
+    expect(expiryOf({ expires_on: "1900000000" }, 0)).toBe(1_900_000_000_000);
+    expect(expiryOf({ expires_on: "1/2/2030 3:04:05 PM +00:00" }, 0)).toBe(Date.UTC(2030, 0, 2, 15, 4, 5));
+    expect(expiryOf({ expires_in: "3599" }, 1000)).toBe(1000 + 3_599_000);
+  });
+});

@@ -11,7 +11,8 @@ import { GITHUB_ISSUER, startFakeGitHubOidc, type FakeGitHubOidc } from "../fake
 import { startFakeImds, type FakeImds } from "../fakes/fake-imds.js";
 import { PIPELINES_ISSUER, startFakePipelinesOidc, type FakePipelinesOidc } from "../fakes/fake-pipelines-oidc.js";
 import { mintFederatedToken } from "../fakes/federated-token.js";
-import { KUBECTL_DIR, KUBELOGIN_BIN, runProcess, SERVER_ID } from "../support/local-stack.js";
+import { KUBELOGIN_BIN, runProcess, SERVER_ID } from "../support/local-stack.js";
+import { kubectlBinary } from "../support/kubectl.js";
 import { loadTestPki, type TestPki } from "../support/pki.js";
 
 const TENANT = "00000000-0000-0000-0000-0000000000bb";
@@ -73,7 +74,7 @@ async function kubeconfig(name: string, args: readonly string[]): Promise<string
 }
 
 function kubectl(config: string, env: Record<string, string>) {
-  return runProcess(join(KUBECTL_DIR, "kubectl.1.33"), ["--kubeconfig", config, "get", "nodes"], {
+  return runProcess(kubectlBinary("1.33"), ["--kubeconfig", config, "get", "nodes"], {
     PATH: `${join(root, "bin")}:${process.env.PATH ?? "/usr/bin:/bin"}`,
     HOME: join(root, "home"),
     NODE_EXTRA_CA_CERTS: pki.caCertPath,

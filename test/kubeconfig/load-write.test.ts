@@ -15,7 +15,8 @@ import { parseFlags } from "../../src/options/parse-flags.js";
 import { resolveOptions, type Env } from "../../src/options/resolve.js";
 import { CONVERT_ONLY_OPTIONS, GET_TOKEN_OPTIONS, GLOBAL_OPTIONS } from "../../src/options/table.js";
 import { aksClusterYaml } from "../fixtures/kubeconfigs.js";
-import { KUBECTL_DIR, runProcess } from "../support/local-stack.js";
+import { runProcess } from "../support/local-stack.js";
+import { kubectlBinary } from "../support/kubectl.js";
 
 const SERVER = "6dae42f8-4368-4678-94ff-3960e28e3630";
 const CLIENT = "80faf920-1908-4b52-b5ef-a8e7bedfc67a";
@@ -353,7 +354,7 @@ describe("writing back", () => {
 });
 
 describe("reading what kubectl reads, refusing what it refuses", () => {
-  const kubectl = (path: string) => runProcess(join(KUBECTL_DIR, "kubectl.1.29"), ["config", "view", "--kubeconfig", path], { PATH: "/usr/bin:/bin" });
+  const kubectl = (path: string) => runProcess(kubectlBinary("1.29"), ["config", "view", "--kubeconfig", path], { PATH: "/usr/bin:/bin" });
 
   test("a key repeated at the top level (`cat a >> b`) is accepted and the last one wins, as kubectl does", async () => {
     const first = `apiVersion: v1\nkind: Config\nusers:\n- name: old\n  user: {token: t}\n`;

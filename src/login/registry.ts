@@ -16,8 +16,8 @@ export const strategies = {
   spn: () => import("./spn.js").then((m) => m.spn),
   ropc: notImplementedYet("ropc"),
   msi: notImplementedYet("msi"),
-  azurecli: notImplementedYet("azurecli"),
-  azd: notImplementedYet("azd"),
+  azurecli: () => import("./azurecli.js").then((m) => m.azurecli),
+  azd: () => import("./azd.js").then((m) => m.azd),
   workloadidentity: notImplementedYet("workloadidentity"),
   azurepipelines: notImplementedYet("azurepipelines"),
 } satisfies Record<LoginMode, () => Promise<LoginStrategy>>;

@@ -79,6 +79,8 @@ async function acquireToken(o: Readonly<GetTokenOptions>, scope: string, resourc
     }
     return parseAzOutput(result.stdout);
   } catch (err) {
+    // The run's own timeout error is already worded for the user, and shared: never wrap it again.
+    if (deps.signal.aborted) throw deps.signal.reason;
     throw err instanceof KubeloginError ? err.wrap("failed to get token") : err;
   }
 }

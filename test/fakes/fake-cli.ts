@@ -24,10 +24,13 @@ export type FakeCliBehaviour =
   /**
    * Signs in as the service principal the CLI's config names (az: the default subscription's user
    * in azureProfile.json; azd: auth.account.currentUser in auth.json) with the client-credentials
-   * grant at `authorityHost`, and prints the token in the CLI's JSON shape. `expiresOnOnly` leaves
-   * out az's `expires_on`, as az before 2.54 did.
+   * grant at `authorityHost` (with a secret, or a certificate-signed assertion, as
+   * `az login --service-principal` does), and prints the token in the CLI's JSON shape.
+   * `expiresOnOnly` leaves out az's `expires_on`, as az before 2.54 did.
    */
-  | { kind: "entra"; authorityHost: string; secrets: Record<string, string>; expiresOnOnly?: boolean };
+  | { kind: "entra"; authorityHost: string; credentials: Record<string, FakeCliCredential>; expiresOnOnly?: boolean };
+
+export type FakeCliCredential = { secret: string } | { certificatePem: string; privateKeyPem: string };
 
 export interface FakeCli {
   /** The directory holding the executable: put it first on PATH. */
@@ -75,6 +78,15 @@ function pythonLocalTime(date) {
   return date.getFullYear() + "-" + p(date.getMonth() + 1) + "-" + p(date.getDate()) + " " + p(date.getHours()) + ":" + p(date.getMinutes()) + ":" + p(date.getSeconds()) + "." + p(date.getMilliseconds() * 1000, 6);
 }
 
+function assertion(clientId, audience, credential) {
+  const crypto = require("node:crypto");
+  const b64 = (value) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+  const thumbprint = crypto.createHash("sha256").update(new crypto.X509Certificate(credential.certificatePem).raw).digest("base64url");
+  const now = Math.floor(Date.now() / 1000);
+  const signed = b64({ alg: "RS256", typ: "JWT", "x5t#S256": thumbprint }) + "." + b64({ iss: clientId, sub: clientId, aud: audience, nbf: now, exp: now + 600, jti: crypto.randomUUID() });
+  return signed + "." + crypto.sign("sha256", Buffer.from(signed), credential.privateKeyPem).toString("base64url");
+}
+
 async function fromEntra() {
   let clientId, tenantId;
   if (program === "az") {
@@ -95,8 +107,15 @@ async function fromEntra() {
     tenantId = arg("--tenant-id") || user.tenantId;
   }
   const scope = program === "az" ? arg("--resource") + "/.default" : arg("--scope");
-  const form = new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: behaviour.secrets[clientId] ?? "", scope });
-  const response = await fetch(behaviour.authorityHost + tenantId + "/oauth2/v2.0/token", { method: "POST", body: form });
+  const endpoint = behaviour.authorityHost + tenantId + "/oauth2/v2.0/token";
+  const credential = behaviour.credentials[clientId] ?? { secret: "" };
+  const form = new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, scope });
+  if ("secret" in credential) form.set("client_secret", credential.secret);
+  else {
+    form.set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+    form.set("client_assertion", assertion(clientId, endpoint, credential));
+  }
+  const response = await fetch(endpoint, { method: "POST", body: form });
   const body = await response.json();
   if (!response.ok) fail("ERROR: " + body.error_description + "\\n", 1);
   const expires = new Date(Date.now() + body.expires_in * 1000);

@@ -16,8 +16,8 @@ export const strategies = {
   spn: () => import("./spn.js").then((m) => m.spn),
   ropc: notImplementedYet("ropc"),
   msi: () => import("./msi.js").then((m) => m.msi),
-  azurecli: notImplementedYet("azurecli"),
-  azd: notImplementedYet("azd"),
+  azurecli: () => import("./azurecli.js").then((m) => m.azurecli),
+  azd: () => import("./azd.js").then((m) => m.azd),
   workloadidentity: () => import("./workloadidentity.js").then((m) => m.workloadidentity),
   azurepipelines: () => import("./azurepipelines.js").then((m) => m.azurepipelines),
 } satisfies Record<LoginMode, () => Promise<LoginStrategy>>;

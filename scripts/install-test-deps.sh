@@ -13,3 +13,11 @@ for version in 1.27 1.33; do
   fi
 done
 echo "install-test-deps: kubectl $(for v in 1.27 1.33; do "$KUBECTL_DIR/kubectl.$v" version --client -o json 2>/dev/null | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p' | head -1; done | tr '\n' ' ')present"
+
+# --- chromium (interactive-login e2e: real headless Chromium driven through $BROWSER) ---
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "install-test-deps: installing Debian's chromium" >&2
+  apt-get update
+  apt-get install -y chromium
+fi
+echo "install-test-deps: $(chromium --version 2>/dev/null | head -1)"

@@ -30,3 +30,11 @@ if [ "$("$NODE24_DIR/bin/node" --version 2>/dev/null)" != "v$NODE24_VERSION" ]; 
   mv "$work/package/bin/node" "$NODE24_DIR/bin/node"
 fi
 echo "install-test-deps: node $("$NODE24_DIR/bin/node" --version) present in $NODE24_DIR"
+
+# --- chromium (interactive-login e2e: real headless Chromium driven through $BROWSER) ---
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "install-test-deps: installing Debian's chromium" >&2
+  apt-get update
+  apt-get install -y chromium
+fi
+echo "install-test-deps: $(chromium --version 2>/dev/null | head -1)"

@@ -12,7 +12,7 @@ const notImplementedYet = (mode: LoginMode) => async (): Promise<LoginStrategy> 
 
 export const strategies = {
   devicecode: notImplementedYet("devicecode"),
-  interactive: notImplementedYet("interactive"),
+  interactive: () => import("./interactive.js").then((m) => m.interactive),
   spn: () => import("./spn.js").then((m) => m.spn),
   ropc: notImplementedYet("ropc"),
   msi: () => import("./msi.js").then((m) => m.msi),

@@ -1,20 +1,20 @@
 // Service principal login (compat spec §3.6): client credentials with a secret, or with a PEM or
 // PFX certificate, through MSAL's confidential client. A certificate beats a secret when both are
-// set, as upstream. Legacy (ADAL v1) and PoP variants belong in this file.
+// set, as upstream. --legacy sends the same credential to the ADAL v1 endpoint (adal-v1.ts); the
+// PoP variant belongs in this file.
 import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { CertificateError, KubeloginError, MissingOptionError, NotImplementedError, ValidationError } from "../errors.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { goPathError } from "../os-error.js";
-import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId, type EntraTarget } from "./authority.js";
+import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId, resourceFor, type EntraTarget } from "./authority.js";
 import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy } from "./types.js";
 
 const messages = {
   clientId: "client ID cannot be empty",
   tenantId: "tenant ID cannot be empty",
   clientSecret: "client secret cannot be empty",
-  legacy: "--legacy (ADAL v1) service principal login is not implemented yet in this kubelogin",
   pop: "--pop-enabled service principal login is not implemented yet in this kubelogin",
   notRegularFile: "not a regular file",
 } as const;
@@ -38,8 +38,8 @@ function checkOptions(o: Readonly<GetTokenOptions>): void {
     const names = [...envNamesFor("clientSecret", o), ...envNamesFor("clientCertificate", o)];
     throw new MissingOptionError(messages.clientSecret, "--client-secret or --client-certificate", names);
   }
-  if (o.legacy) throw new NotImplementedError(messages.legacy, { hint: "drop --legacy to use the Entra ID v2 endpoint" });
-  if (o.isPopTokenEnabled) throw new NotImplementedError(messages.pop, { hint: "drop --pop-enabled/--pop-claims to get a bearer token" });
+  // Legacy beats PoP, as upstream's dispatch does.
+  if (!o.legacy && o.isPopTokenEnabled) throw new NotImplementedError(messages.pop, { hint: "drop --pop-enabled/--pop-claims to get a bearer token" });
 }
 
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
@@ -74,9 +74,9 @@ async function plan(o: Readonly<GetTokenOptions>): Promise<LoginPlan> {
   const usesCertificate = o.clientCertificate !== "";
   const credential = usesCertificate ? await certificateFingerprint(o.clientCertificate, o.clientCertificatePassword) : ["secret", sha256(o.clientSecret)];
   return {
-    cacheKey: spnCacheKey(target, o.clientId, "bearer", credential),
+    cacheKey: spnCacheKey(target, o.clientId, o.legacy ? "legacy" : "bearer", credential),
     warnings: target.warnings,
-    acquire: (deps) => acquireToken(o, target, deps),
+    acquire: (deps) => (o.legacy ? acquireLegacyToken(o, target, deps) : acquireToken(o, target, deps)),
   };
 }
 
@@ -136,6 +136,23 @@ async function acquireToken(o: Readonly<GetTokenOptions>, target: EntraTarget, d
       signal: deps.signal,
     });
     throw translated.wrap("failed to get token");
+  }
+}
+
+/** ADAL v1 client credentials (compat spec §3.6, decision 9): the v1 token endpoint with `resource=`. */
+async function acquireLegacyToken(o: Readonly<GetTokenOptions>, target: EntraTarget, deps: LoginDeps): Promise<AccessToken> {
+  const usesCertificate = o.clientCertificate !== "";
+  deps.log.v(5, `using credential: ${usesCertificate ? "ADALClientCertCredential" : "ADALClientSecretCredential"}`);
+  const { acquireServicePrincipalToken } = await import("./adal-v1.js");
+  const v1 = { authorityHost: target.authorityHost, tenantId: target.tenantId, resource: resourceFor(o.serverId) };
+  try {
+    // Read at token time, as upstream, so its errors read "failed to get token: failed to read certificate: …".
+    const credential = usesCertificate
+      ? { certificate: await loadCertificate(o.clientCertificate, o.clientCertificatePassword) }
+      : { clientSecret: o.clientSecret };
+    return await acquireServicePrincipalToken(v1, o.clientId, credential, deps);
+  } catch (err) {
+    throw err instanceof KubeloginError ? err.wrap("failed to get token") : err;
   }
 }
 

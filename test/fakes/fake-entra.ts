@@ -21,6 +21,8 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TestPki } from "../support/pki.js";
+import { createAuthCodeFlow, type FakeAuthCode } from "./entra-authcode.js";
+import { createV1Endpoints, type FakeEntraV1 } from "./entra-v1.js";
 
 export interface FakeEntraApp {
   clientId: string;
@@ -81,12 +83,18 @@ export interface FakeEntra {
    * only relay what Entra issues for the identity. Recorded in issuedTokens.
    */
   issueManagedIdentityToken(clientId: string, resource: string): { accessToken: string; expiresOn: number };
+  /** Browser sign-ins: the authorization endpoint and the authorization_code grant (entra-authcode.ts). */
+  authCode: FakeAuthCode;
+  /** The ADAL v1 device-code and token endpoints (entra-v1.ts). */
+  v1: FakeEntraV1;
   close(): Promise<void>;
 }
 
 interface Reply {
   status: number;
   body: object;
+  /** Sent as text/html instead of `body` (the form_post page of the authorization endpoint). */
+  html?: string;
 }
 
 interface RouteContext {
@@ -122,6 +130,24 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
 
   const tenantBase = (tenant: string): string => `${origin}/${tenant}`;
   const tokenEndpoint = (tenant: string): string => `${tenantBase(tenant)}/oauth2/v2.0/token`;
+  const userFlowContext = {
+    origin: () => origin,
+    tokenLifetimeSeconds,
+    signJwt: (claims: object) => signJwt({ alg: "RS256", typ: "JWT", kid: signingKeyId }, claims, signingKeys.privateKey),
+    issued: (accessToken: string) => void issuedTokens.push(accessToken),
+    entraError,
+    missingParameter,
+    objectIdFor: deterministicUuid,
+  };
+  const authCodeFlow = createAuthCodeFlow(userFlowContext);
+  const v1Endpoints = createV1Endpoints({
+    ...userFlowContext,
+    checkApp(clientId, tenant, form, audience) {
+      const app = appsById.get(clientId);
+      if (app === undefined) return entraError(400, "unauthorized_client", 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant}'.`);
+      return checkClientCredential(app, form, audience);
+    },
+  });
 
   function openIdConfiguration({ tenant }: RouteContext): Reply {
     const base = tenantBase(tenant);
@@ -164,6 +190,8 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
   function token({ tenant, request }: RouteContext): Reply {
     const { form } = request;
     if (form.grant_type === undefined) return missingParameter("grant_type");
+    const authCodeGrant = authCodeFlow.token(tenant, form);
+    if (authCodeGrant !== undefined) return authCodeGrant;
     if (form.grant_type !== "client_credentials") {
       return entraError(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.");
     }
@@ -232,6 +260,9 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
     { method: "GET", pattern: /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/, handle: openIdConfiguration },
     { method: "GET", pattern: /^\/([^/]+)\/discovery\/v2\.0\/keys$/, handle: signingKeySet },
     { method: "POST", pattern: /^\/([^/]+)\/oauth2\/v2\.0\/token$/, handle: token },
+    { method: "GET", pattern: /^\/([^/]+)\/oauth2\/v2\.0\/authorize$/, handle: authCodeFlow.authorize },
+    { method: "POST", pattern: /^\/([^/]+)\/oauth2\/devicecode$/, handle: v1Endpoints.deviceCode },
+    { method: "POST", pattern: /^\/([^/]+)\/oauth2\/token$/, handle: v1Endpoints.token },
   ];
   const isTokenRequest = (request: RecordedRequest): boolean =>
     request.method === "POST" && /^\/[^/]+\/oauth2\/v2\.0\/token$/.test(request.path);
@@ -272,12 +303,12 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
         const reply = route(recorded);
         const clientRequestId = incoming.headers["client-request-id"];
         response.writeHead(reply.status, {
-          "content-type": "application/json; charset=utf-8",
+          "content-type": reply.html === undefined ? "application/json; charset=utf-8" : "text/html; charset=utf-8",
           "cache-control": "no-store, no-cache",
           "x-ms-request-id": randomUUID(),
           ...(typeof clientRequestId === "string" ? { "client-request-id": clientRequestId } : {}),
         });
-        response.end(JSON.stringify(reply.body));
+        response.end(reply.html ?? JSON.stringify(reply.body));
       })
       .catch((error: unknown) => {
         response.writeHead(500, { "content-type": "text/plain" });
@@ -307,6 +338,8 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
       issuedTokens.push(accessToken);
       return { accessToken, expiresOn: Math.floor(Date.now() / 1000) + tokenLifetimeSeconds };
     },
+    authCode: authCodeFlow.controller,
+    v1: v1Endpoints.controller,
     close: () => closeServer(server),
   };
 }

@@ -1,0 +1,213 @@
+// get-token -l interactive in-process (compat spec §3.5): msal-node's real loopback flow against the
+// fake Entra's authorization endpoint (PKCE, response_mode=form_post). The "browser" is the test
+// visiting the URL as a browser would; real Chromium drives it in test/e2e/kubectl-interactive.
+import { readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { run } from "../../src/cli/run.js";
+import { redirectPort } from "../../src/login/interactive.js";
+import { startFakeEntra, type FakeEntra } from "../fakes/fake-entra.js";
+import { visitSignInUrl } from "../support/browser.js";
+import { loadTestPki } from "../support/pki.js";
+import { neverBrowser, testRuntime } from "../support/runtime.js";
+
+const SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
+const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const CLIENT = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+const ALICE = "alice@contoso.example";
+const BOB = "bob@contoso.example";
+
+let entra: FakeEntra;
+beforeAll(async () => {
+  const pki = await loadTestPki(process.env.KUBELOGIN_TEST_PKI_DIR!);
+  entra = await startFakeEntra({ pki, tenants: [TENANT], apps: [] });
+  entra.authCode.addPublicClient(CLIENT);
+});
+afterAll(async () => {
+  await entra.close();
+});
+
+const newCacheDir = (): Promise<string> => mkdtemp(join(tmpdir(), "kubelogin-interactive-"));
+const argv = (cacheDir: string, extra: string[] = []): string[] => [
+  "get-token", "-l", "interactive", "--server-id", SERVER_ID, "--client-id", CLIENT, "--tenant-id", TENANT,
+  "--authority-host", entra.url, "--cache-dir", cacheDir, ...extra,
+];
+const tokenOf = (stdout: string): string => (JSON.parse(stdout) as { status: { token: string } }).status.token;
+const claimsOf = (jwt: string): Record<string, unknown> => JSON.parse(Buffer.from(jwt.split(".")[1]!, "base64url").toString("utf8")) as Record<string, unknown>;
+
+/** A browser that signs in at once and records what it was asked to open. */
+function signingInBrowser(): { opened: string[]; open(url: string): Promise<void> } {
+  const opened: string[] = [];
+  return {
+    opened,
+    async open(url) {
+      opened.push(url);
+      // Not awaited: a browser opener returns once the browser runs, not once the user signed in.
+      void visitSignInUrl(url);
+    },
+  };
+}
+
+/** The access-token entries of a cache dir (MSAL's blob and the auth records stay). */
+async function removeAccessTokens(cacheDir: string): Promise<void> {
+  for (const name of await readdir(cacheDir)) {
+    const content = await readFile(join(cacheDir, name), "utf8").catch(() => "");
+    if (content.includes('"interactive"')) await rm(join(cacheDir, name));
+  }
+}
+
+describe("interactive sign-in", () => {
+  test("opens the browser once on an authorization-code URL with PKCE and form_post, prints the token, writes the auth record; the next call is served from the cache", async () => {
+    entra.authCode.user = ALICE;
+    const cacheDir = await newCacheDir();
+    const browser = signingInBrowser();
+    const rt = testRuntime({ openBrowser: browser.open });
+    expect(await run(argv(cacheDir, ["--login-hint", ALICE]), rt)).toBe(0);
+
+    expect(browser.opened).toHaveLength(1);
+    const url = new URL(browser.opened[0]!);
+    expect(url.origin + url.pathname).toBe(`${entra.url}${TENANT}/oauth2/v2.0/authorize`);
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({
+      client_id: CLIENT,
+      response_type: "code",
+      response_mode: "form_post",
+      code_challenge_method: "S256",
+      login_hint: ALICE,
+      redirect_uri: expect.stringMatching(/^http:\/\/localhost:\d+$/),
+    });
+    expect(url.searchParams.get("scope")!.split(" ")).toContain(`${SERVER_ID}/.default`);
+    const token = tokenOf(rt.stdout.text());
+    expect(token).toBe(entra.issuedTokens.at(-1));
+    expect(claimsOf(token)).toMatchObject({ aud: SERVER_ID, upn: ALICE });
+    expect(rt.stderr.text()).toBe(`A browser should open for the sign-in. If none does, open this URL in a browser on this machine:\n${browser.opened[0]}\n`);
+    const codeGrant = entra.tokenRequests().at(-1)!;
+    expect(codeGrant.form).toMatchObject({ grant_type: "authorization_code", code_verifier: expect.any(String) });
+
+    const record = JSON.parse(await readFile(join(cacheDir, "auth.json"), "utf8")) as Record<string, string>;
+    expect(Object.keys(record)).toEqual(["authority", "clientId", "homeAccountId", "tenantId", "username", "version"]);
+    expect(record).toMatchObject({ authority: entra.url.replace(/\/$/, ""), clientId: CLIENT, tenantId: TENANT, username: ALICE, version: "1.0" });
+
+    const again = testRuntime({ openBrowser: neverBrowser });
+    const requests = entra.requests.length;
+    expect(await run(argv(cacheDir), again)).toBe(0);
+    expect(tokenOf(again.stdout.text())).toBe(token);
+    expect(entra.requests.length).toBe(requests);
+  });
+
+  test("without a cached access token, the recorded account is signed in silently from MSAL's cache: no browser", async () => {
+    entra.authCode.user = ALICE;
+    const cacheDir = await newCacheDir();
+    const browser = signingInBrowser();
+    expect(await run(argv(cacheDir), testRuntime({ openBrowser: browser.open }))).toBe(0);
+    await removeAccessTokens(cacheDir);
+
+    const authorizes = entra.authCode.authorizeRequests.length;
+    const rt = testRuntime({ openBrowser: neverBrowser });
+    expect(await run(argv(cacheDir), rt)).toBe(0);
+    expect(claimsOf(tokenOf(rt.stdout.text()))).toMatchObject({ upn: ALICE });
+    expect(entra.authCode.authorizeRequests.length).toBe(authorizes);
+    expect(rt.stderr.text()).toBe("");
+  });
+
+  test("two users through one cache dir: a --login-hint for another user signs that user in, and each keeps their own token", async () => {
+    const cacheDir = await newCacheDir();
+    entra.authCode.user = ALICE;
+    const alice = testRuntime({ openBrowser: signingInBrowser().open });
+    expect(await run(argv(cacheDir, ["--login-hint", ALICE]), alice)).toBe(0);
+
+    entra.authCode.user = BOB;
+    const bobBrowser = signingInBrowser();
+    const bob = testRuntime({ openBrowser: bobBrowser.open });
+    expect(await run(argv(cacheDir, ["--login-hint", BOB]), bob)).toBe(0);
+    expect(bobBrowser.opened).toHaveLength(1);
+    expect(claimsOf(tokenOf(bob.stdout.text()))).toMatchObject({ upn: BOB });
+
+    const aliceAgain = testRuntime({ openBrowser: neverBrowser });
+    expect(await run(argv(cacheDir, ["--login-hint", ALICE]), aliceAgain)).toBe(0);
+    expect(claimsOf(tokenOf(aliceAgain.stdout.text()))).toMatchObject({ upn: ALICE });
+  });
+
+  test("with no browser, the URL is printed on stderr and the sign-in completes when someone visits it", async () => {
+    entra.authCode.user = ALICE;
+    const rt = testRuntime({
+      openBrowser: async () => {
+        throw new Error("spawn /nonexistent ENOENT");
+      },
+    });
+    const running = run(argv(await newCacheDir()), rt);
+    let url: string | undefined;
+    while (url === undefined) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      url = /^https:\/\/\S+\/oauth2\/v2\.0\/authorize\?\S+$/m.exec(rt.stderr.text())?.[0];
+    }
+    expect(rt.stderr.text()).toContain("Could not open a browser (spawn /nonexistent ENOENT). To sign in, open this URL in a browser on this machine:\n");
+    expect(await visitSignInUrl(url)).toContain("You are signed in to kubelogin");
+    expect(await running).toBe(0);
+    expect(claimsOf(tokenOf(rt.stdout.text()))).toMatchObject({ upn: ALICE });
+  });
+
+  test("--timeout ends the wait for the redirect and closes msal's loopback listener", async () => {
+    const listening = (): number => process.getActiveResourcesInfo().filter((kind) => kind === "TCPServerWrap").length;
+    const before = listening();
+    let opened = "";
+    const rt = testRuntime({ openBrowser: async (url) => void (opened = url) });
+    expect(await run(argv(await newCacheDir(), ["--timeout", "2s"]), rt)).toBe(1);
+    expect(opened).not.toBe("");
+    expect(rt.stderr.text().split("\n").find((line) => line.startsWith("Error:"))).toBe("Error: failed to get token: timed out after 2s");
+    // msal closes its server once the cancelling redirect arrives.
+    for (let i = 0; i < 100 && listening() > before; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(listening()).toBe(before);
+  });
+});
+
+describe("--redirect-url", () => {
+  test("its port is where the redirect is received", async () => {
+    entra.authCode.user = ALICE;
+    const port = await freePort();
+    const browser = signingInBrowser();
+    expect(await run(argv(await newCacheDir(), ["--redirect-url", `http://localhost:${port}`]), testRuntime({ openBrowser: browser.open }))).toBe(0);
+    expect(new URL(browser.opened[0]!).searchParams.get("redirect_uri")).toBe(`http://localhost:${port}`);
+  });
+
+  test("a port in use is an error, not a silent switch to a port the app registration would reject", async () => {
+    const blocker = await listen(0);
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const rt = testRuntime({ openBrowser: neverBrowser });
+      expect(await run(argv(await newCacheDir(), ["--redirect-url", `http://localhost:${port}/`]), rt)).toBe(1);
+      const lines = rt.stderr.text().split("\n");
+      expect(lines[0]).toBe(`Error: failed to authenticate: cannot receive the sign-in on port ${port} (--redirect-url): the port is in use`);
+      expect(lines[1]).toMatch(/^hint: /);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  test("only an http://localhost URL (with an optional port) can be honoured", () => {
+    expect(redirectPort("")).toBe(0);
+    expect(redirectPort("http://localhost")).toBe(0);
+    expect(redirectPort("http://localhost:8400/")).toBe(8400);
+    expect(redirectPort("http://127.0.0.1:8400")).toBe(8400);
+    for (const bad of ["https://localhost:8400", "http://example.com:8400", "http://localhost:8400/callback", "not a url"]) {
+      expect(() => redirectPort(bad)).toThrow(`invalid --redirect-url "${bad}"`);
+    }
+  });
+});
+
+function listen(port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve(server));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = await listen(0);
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

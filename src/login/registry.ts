@@ -11,10 +11,10 @@ const notImplementedYet = (mode: LoginMode) => async (): Promise<LoginStrategy> 
 };
 
 export const strategies = {
-  devicecode: notImplementedYet("devicecode"),
+  devicecode: () => import("./devicecode.js").then((m) => m.devicecode),
   interactive: notImplementedYet("interactive"),
   spn: () => import("./spn.js").then((m) => m.spn),
-  ropc: notImplementedYet("ropc"),
+  ropc: () => import("./ropc.js").then((m) => m.ropc),
   msi: notImplementedYet("msi"),
   azurecli: notImplementedYet("azurecli"),
   azd: notImplementedYet("azd"),

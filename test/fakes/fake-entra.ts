@@ -21,6 +21,7 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TestPki } from "../support/pki.js";
+import { createUserFlows, type FakeEntraUsers } from "./entra-user-flows.js";
 
 export interface FakeEntraApp {
   clientId: string;
@@ -62,6 +63,10 @@ export interface FakeEntra {
   publicKeyPem: string;
   /** The next token request gets exactly this answer instead of being processed (one shot). */
   failNext(status: number, body: object): void;
+  /** User sign-ins: public clients, users, the device-code script (entra-user-flows.ts). */
+  users: FakeEntraUsers;
+  /** Token requests of one grant_type so far ("client_credentials", "password", "refresh_token", DEVICE_CODE_GRANT). */
+  grantCount(grantType: string): number;
   close(): Promise<void>;
 }
 
@@ -102,6 +107,15 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
   let origin = ""; // known once the server listens
 
   const tenantBase = (tenant: string): string => `${origin}/${tenant}`;
+  const userFlows = createUserFlows({
+    origin: () => origin,
+    tokenLifetimeSeconds,
+    signJwt: (claims) => signJwt({ alg: "RS256", typ: "JWT", kid: signingKeyId }, claims, signingKeys.privateKey),
+    issued: (accessToken) => void issuedTokens.push(accessToken),
+    entraError,
+    missingParameter,
+    objectIdFor: deterministicUuid,
+  });
   const tokenEndpoint = (tenant: string): string => `${tenantBase(tenant)}/oauth2/v2.0/token`;
 
   function openIdConfiguration({ tenant }: RouteContext): Reply {
@@ -145,6 +159,8 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
   function token({ tenant, request }: RouteContext): Reply {
     const { form } = request;
     if (form.grant_type === undefined) return missingParameter("grant_type");
+    const userGrant = userFlows.token(tenant, form);
+    if (userGrant !== undefined) return userGrant;
     if (form.grant_type !== "client_credentials") {
       return entraError(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.");
     }
@@ -213,6 +229,7 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
     { method: "GET", pattern: /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/, handle: openIdConfiguration },
     { method: "GET", pattern: /^\/([^/]+)\/discovery\/v2\.0\/keys$/, handle: signingKeySet },
     { method: "POST", pattern: /^\/([^/]+)\/oauth2\/v2\.0\/token$/, handle: token },
+    { method: "POST", pattern: /^\/([^/]+)\/oauth2\/v2\.0\/devicecode$/, handle: userFlows.deviceCodeEndpoint },
   ];
   const isTokenRequest = (request: RecordedRequest): boolean =>
     request.method === "POST" && /^\/[^/]+\/oauth2\/v2\.0\/token$/.test(request.path);
@@ -283,6 +300,8 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
     failNext(status, body) {
       pendingFailure = { status, body };
     },
+    users: userFlows.controller,
+    grantCount: (grantType) => requests.filter((request) => isTokenRequest(request) && request.form.grant_type === grantType).length,
     close: () => closeServer(server),
   };
 }

@@ -1,0 +1,178 @@
+// The authentication record (compat spec §4.1, decision 6): which account signed in, so the next
+// run signs in silently as that account and keys its access token by it. Upstream keeps one
+// `auth.json` per cache dir; we keep writing it in upstream's shape, and also one record per
+// (authority, tenant, client) beside it, so two tenants or apps signed in through one cache dir
+// both stay signed in. A record is only used for the authority, tenant and client it was written
+// for. Light on purpose: plan() reads it on the cached path.
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
+
+/** azidentity's AuthenticationRecord, keys in its order (upstream's auth.json). */
+export interface AuthenticationRecord {
+  /** Scheme and host of the authority, no trailing slash: https://login.microsoftonline.com */
+  readonly authority: string;
+  readonly clientId: string;
+  /** `<uid>.<utid>` */
+  readonly homeAccountId: string;
+  readonly tenantId: string;
+  readonly username: string;
+  readonly version: "1.0";
+}
+
+/** What a sign-in was for: a record for anything else is not used. */
+export interface RecordTarget {
+  /** With trailing slash, as entraTarget() gives it. */
+  readonly authorityHost: string;
+  /** As requested: a GUID, a domain name, "organizations"... */
+  readonly tenantId: string;
+  readonly clientId: string;
+}
+
+/** Where the records live: upstream's file, and the cache dir for ours. */
+export interface RecordFiles {
+  /** `<cache-dir>/auth.json` (GetTokenOptions.authRecordCacheFile). */
+  readonly authJson: string;
+  readonly cacheDir: string;
+}
+
+/**
+ * The MSAL cache entry (in the long-lived store) that user sign-ins share: devicecode, interactive
+ * and ropc of one app may use each other's refresh tokens, as upstream's single msal.cache allows.
+ */
+export const USER_SIGN_IN_CACHE_ENTRY = "msal-user-cache.json";
+
+/** Our per-target records: `auth-<40 hex>.json` in the cache dir (remove-cache-dir removes them). */
+export const TARGET_RECORD_PATTERN = /^auth-[0-9a-f]{40}\.json$/;
+
+export function targetRecordName(target: RecordTarget): string {
+  const digest = createHash("sha256")
+    .update(JSON.stringify(["kubelogin-auth-record-v1", originOf(target.authorityHost), target.tenantId.toLowerCase(), target.clientId.toLowerCase()]))
+    .digest("hex");
+  return `auth-${digest.slice(0, 40)}.json`;
+}
+
+/** Upstream's bytes: keys in azidentity's order, no trailing newline. */
+export function serializeRecord(record: AuthenticationRecord): string {
+  const { authority, clientId, homeAccountId, tenantId, username, version } = record;
+  return JSON.stringify({ authority, clientId, homeAccountId, tenantId, username, version });
+}
+
+/** A record, or undefined for anything else (corrupt, another version, missing fields). Keys match case-insensitively, as Go's decoder. */
+export function parseRecord(text: string): AuthenticationRecord | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
+  const fields = new Map(Object.entries(parsed).map(([key, value]) => [key.toLowerCase(), value]));
+  const field = (name: string): string | undefined => {
+    const value = fields.get(name.toLowerCase());
+    return typeof value === "string" && value !== "" ? value : undefined;
+  };
+  const authority = field("authority");
+  const clientId = field("clientId");
+  const homeAccountId = field("homeAccountId");
+  const tenantId = field("tenantId");
+  const username = field("username") ?? "";
+  if (!authority || !clientId || !homeAccountId || !tenantId || field("version") !== "1.0") return undefined;
+  return { authority, clientId, homeAccountId, tenantId, username, version: "1.0" };
+}
+
+/**
+ * Decision 6: the record's authority and client must be the request's, and so must its tenant
+ * (the account's home tenant for a GUID, so a domain-name tenant only matches our per-target file).
+ */
+export function recordMatches(record: AuthenticationRecord, target: RecordTarget): boolean {
+  return (
+    record.authority.replace(/\/+$/, "").toLowerCase() === originOf(target.authorityHost) &&
+    record.clientId.toLowerCase() === target.clientId.toLowerCase() &&
+    record.tenantId.toLowerCase() === target.tenantId.toLowerCase()
+  );
+}
+
+async function readRecordFile(path: string): Promise<AuthenticationRecord | undefined> {
+  try {
+    return parseRecord(await readFile(path, "utf8"));
+  } catch {
+    // Missing or unreadable: no record, as upstream (which logs it at -v 5).
+    return undefined;
+  }
+}
+
+/**
+ * The record for this target: ours (written for exactly this authority, tenant and client) first,
+ * then upstream's auth.json when it matches. `accept` narrows further (ropc: the same user name).
+ */
+export async function findRecord(
+  files: RecordFiles,
+  target: RecordTarget,
+  accept: (record: AuthenticationRecord) => boolean = () => true,
+): Promise<AuthenticationRecord | undefined> {
+  const ours = await readRecordFile(join(files.cacheDir, targetRecordName(target)));
+  if (ours && ours.clientId.toLowerCase() === target.clientId.toLowerCase() && accept(ours)) return ours;
+  const shared = await readRecordFile(files.authJson);
+  if (shared && recordMatches(shared, target) && accept(shared)) return shared;
+  return undefined;
+}
+
+/** Writes both files, 0600 in a 0700 dir, each replaced atomically (a corrupt one is simply overwritten). */
+export async function saveRecord(files: RecordFiles, target: RecordTarget, record: AuthenticationRecord): Promise<void> {
+  const content = serializeRecord(record);
+  await writePrivateFile(join(files.cacheDir, targetRecordName(target)), content);
+  await writePrivateFile(files.authJson, content);
+}
+
+/** The record for what MSAL returned after a sign-in. */
+export function recordFor(account: { environment: string; homeAccountId: string; tenantId: string; username: string }, clientId: string): AuthenticationRecord {
+  return {
+    authority: `https://${account.environment}`,
+    clientId,
+    homeAccountId: account.homeAccountId,
+    tenantId: account.tenantId,
+    username: account.username,
+    version: "1.0",
+  };
+}
+
+function originOf(authorityHost: string): string {
+  try {
+    return new URL(authorityHost).origin.toLowerCase();
+  } catch {
+    return authorityHost.replace(/\/+$/, "").toLowerCase();
+  }
+}
+
+async function writePrivateFile(path: string, content: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+  const handle = await open(temp, "wx", 0o600);
+  try {
+    await handle.writeFile(content, "utf8");
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temp, path);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * The access-token key of a user sign-in: the account is part of it, so two people (or two
+ * tenants) signed in through one cache dir never get each other's token. Before the first sign-in
+ * there is no account yet; the use case plans again afterwards and saves under the account's key.
+ */
+export function userCacheKey(
+  mode: string,
+  target: { authorityHost: string; tenantId: string; scope: string },
+  clientId: string,
+  record: AuthenticationRecord | undefined,
+  extra: readonly string[] = [],
+): string[] {
+  return [mode, "bearer", target.authorityHost, target.tenantId, clientId, target.scope, ...extra, "account", record?.homeAccountId ?? ""];
+}

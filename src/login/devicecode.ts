@@ -20,7 +20,8 @@ const messages = {
   expiredHint: "the code expired before the sign-in was completed; run the command again for a new code",
 } as const;
 
-const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+/** msal-node's spelling, and RFC 8628's. */
+const DEVICE_CODE_GRANTS = new Set(["device_code", "urn:ietf:params:oauth:grant-type:device_code"]);
 /** RFC 8628 §3.5: after `slow_down`, wait this much longer before this and every later poll. */
 const SLOW_DOWN_STEP_MS = 5_000;
 
@@ -136,7 +137,7 @@ function pollingFetch(deps: LoginDeps, state: PollingState): typeof fetch {
   const inner = deps.rt.fetch;
   return async (input, init) => {
     const body = typeof init?.body === "string" ? init.body : "";
-    if (new URLSearchParams(body).get("grant_type") !== DEVICE_CODE_GRANT) return inner(input, init);
+    if (!DEVICE_CODE_GRANTS.has(new URLSearchParams(body).get("grant_type") ?? "")) return inner(input, init);
     if (state.extraDelayMs > 0) await deps.rt.clock.sleep(state.extraDelayMs, deps.signal);
     const response = await inner(input, init);
     if (response.ok) return response;

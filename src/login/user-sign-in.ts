@@ -2,7 +2,7 @@
 // steps 4-8, §4.1): find the account from the authentication record, try MSAL's silent flow (its
 // cached access token, else the refresh token), prompt only when that cannot work, then write the
 // record. Loaded on the cold path only: it imports MSAL.
-import { InteractionRequiredAuthError, type AccountInfo, type AuthenticationResult, type PublicClientApplication } from "@azure/msal-node";
+import { AuthError, InteractionRequiredAuthError, type AccountInfo, type AuthenticationResult, type PublicClientApplication } from "@azure/msal-node";
 import { KubeloginError } from "../errors.js";
 import { findRecord, recordFor, saveRecord, USER_SIGN_IN_CACHE_ENTRY, type AuthenticationRecord, type RecordFiles, type RecordTarget } from "./auth-record.js";
 import type { EntraTarget } from "./authority.js";
@@ -47,7 +47,7 @@ export async function signInUser(flow: UserSignIn, deps: LoginDeps): Promise<Acc
       return toAccessToken(await app.acquireTokenSilent({ account, scopes }));
     } catch (err) {
       if (deps.signal.aborted) throw deps.signal.reason;
-      if (!(err instanceof InteractionRequiredAuthError)) throw await translate(err, flow, deps);
+      if (!needsNewSignIn(err)) throw await translate(err, flow, deps);
       const who = account.username ? ` for ${account.username}` : "";
       const why = extractAadsts(err.errorMessage || err.message)?.description ?? err.errorCode;
       deps.interaction.showMessage(messages.savedSignInUnusable(who, singleLine(why)));
@@ -69,6 +69,16 @@ export async function signInUser(flow: UserSignIn, deps: LoginDeps): Promise<Acc
     });
   }
   return token;
+}
+
+/**
+ * The saved sign-in cannot be used (no refresh token, or Entra refused it: AADSTS50173, 700082,
+ * 70043, a new MFA or consent requirement...): only a new prompt helps. Anything else (the
+ * network, a wrong tenant) is reported instead of prompting.
+ */
+function needsNewSignIn(err: unknown): err is AuthError {
+  if (err instanceof InteractionRequiredAuthError) return true;
+  return err instanceof AuthError && ["invalid_grant", "interaction_required", "login_required", "consent_required"].includes(err.errorCode);
 }
 
 async function accountFor(app: PublicClientApplication, record: AuthenticationRecord, deps: LoginDeps): Promise<AccountInfo | undefined> {

@@ -68,7 +68,9 @@ interface RefreshGrant {
   revoked: boolean;
 }
 
-export const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+/** What msal-node sends (Entra also takes RFC 8628's "urn:ietf:params:oauth:grant-type:device_code"). */
+export const DEVICE_CODE_GRANT = "device_code";
+const RFC_DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 const OIDC_SCOPES = ["openid", "profile", "offline_access"];
 
 export function createUserFlows(ctx: UserFlowContext) {
@@ -230,6 +232,7 @@ export function createUserFlows(ctx: UserFlowContext) {
     token(tenant: string, form: Record<string, string>): Reply | undefined {
       switch (form.grant_type) {
         case DEVICE_CODE_GRANT:
+        case RFC_DEVICE_CODE_GRANT:
           return deviceCodeGrant(tenant, form);
         case "password":
           return passwordGrant(tenant, form);

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { MissingOptionError, NotImplementedError, ValidationError } from "../errors.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
-import { findRecord, userCacheKey, type AuthenticationRecord } from "./auth-record.js";
+import { userCacheKey } from "./auth-record.js";
 import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId } from "./authority.js";
 import { recordFilesFor } from "./devicecode.js";
 import type { LoginPlan, LoginStrategy, PlanContext } from "./types.js";
@@ -37,10 +37,9 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
   checkOptions(o);
   const target = entraTarget(o);
   const files = recordFilesFor(o, context);
-  const sameUser = (record: AuthenticationRecord): boolean => record.username.toLowerCase() === o.username.toLowerCase();
-  const record = await findRecord(files, { authorityHost: target.authorityHost, tenantId: target.tenantId, clientId: o.clientId }, sameUser);
   return {
-    cacheKey: userCacheKey("ropc", target, o.clientId, record, ["user", o.username.toLowerCase(), sha256(o.password)]),
+    // The user name and password say whose token it is; no record is needed to tell.
+    cacheKey: userCacheKey("ropc", target, o.clientId, undefined, ["user", o.username.toLowerCase(), sha256(o.password)]),
     warnings: target.warnings,
     acquire: async (deps) => {
       const { signInUser } = await import("./user-sign-in.js");
@@ -49,7 +48,6 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
           target,
           clientId: o.clientId,
           files,
-          acceptRecord: sameUser,
           silent: false,
           credential: "password",
           credentialName: "UsernamePasswordCredential",

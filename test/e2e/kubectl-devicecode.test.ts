@@ -1,10 +1,13 @@
 // Real kubectl → our built kubelogin -l devicecode / ropc → fake Entra ID (device-code endpoint,
 // password and refresh-token grants) → fake API server that verifies the JWT.
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, expect, test } from "vitest";
 import { DEVICE_CODE_GRANT } from "../fakes/entra-user-flows.js";
 import { loadTestPki } from "../support/pki.js";
-import { SERVER_ID, startLocalStack, type LocalStack } from "../support/local-stack.js";
+import { KUBELOGIN_BIN, runProcess, SERVER_ID, startLocalStack, type LocalStack } from "../support/local-stack.js";
 
 const CLIENT = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 const ALICE = { username: "alice@contoso.example", password: "Corr3ct-Horse!" };
@@ -107,4 +110,17 @@ test.each([
   expect(lines[1]).toMatch(hint);
   expect(lines.filter((line) => line.startsWith("Error:"))).toHaveLength(1);
   expect(result.stderr).not.toContain(password);
+});
+
+test("devicecode: a signed-in cached call loads no heavy package and makes no request (fast path)", async () => {
+  expect((await stack.kubelogin(userArgs("devicecode"))).code).toBe(0);
+  const log = join(await mkdtemp(join(tmpdir(), "kubelogin-loads-")), "loads.txt");
+  const recorder = fileURLToPath(new URL("../support/record-loads.mjs", import.meta.url));
+  const requests = stack.entra.requests.length;
+  const hit = await runProcess(process.execPath, ["--import", recorder, KUBELOGIN_BIN, ...userArgs("devicecode")], stack.env({ KUBELOGIN_LOAD_LOG: log }));
+  expect(hit.code, hit.stderr).toBe(0);
+  expect(stack.entra.requests.length).toBe(requests);
+  const loaded = (await readFile(log, "utf8")).split("\n").filter(Boolean);
+  expect(loaded.some((url) => url.endsWith("/dist/login/devicecode.js"))).toBe(true);
+  expect(loaded.filter((url) => ["@azure/msal-node", "yargs", "node-forge", "js-yaml"].some((name) => url.includes(`/node_modules/${name}/`)))).toEqual([]);
 });

@@ -3,6 +3,7 @@
 import type { ICachePlugin, TokenCacheContext } from "@azure/msal-node";
 import { CacheError } from "../errors.js";
 import { withLock, type LockOptions } from "./lock.js";
+import { mergeMsalCache } from "./msal-merge.js";
 import type { TokenStore } from "./store.js";
 
 export interface MsalCacheEvents {
@@ -12,9 +13,12 @@ export interface MsalCacheEvents {
 }
 
 export function createMsalCachePlugin(store: TokenStore, entryName: string, lock: LockOptions, events: MsalCacheEvents): ICachePlugin {
+  // What MSAL started from, so that afterCacheAccess writes back only what this process changed.
+  let loaded: string | null = null;
   return {
     async beforeCacheAccess(context: TokenCacheContext) {
       let blob: string | null;
+      loaded = null;
       try {
         blob = await store.read(entryName);
       } catch (err) {
@@ -26,6 +30,7 @@ export function createMsalCachePlugin(store: TokenStore, entryName: string, lock
       try {
         if (!isSerializedCache(blob)) throw new Error("not an MSAL cache");
         context.tokenCache.deserialize(blob);
+        loaded = blob;
       } catch {
         // MSAL keeps the blob it failed on and re-parses it in serialize(), which would then throw
         // in afterCacheAccess: forget it, so this run starts empty and writes a good entry.
@@ -36,7 +41,12 @@ export function createMsalCachePlugin(store: TokenStore, entryName: string, lock
     async afterCacheAccess(context: TokenCacheContext) {
       if (!context.cacheHasChanged) return;
       try {
-        await withLock(`${store.lockDir}/${entryName}.lock`, lock, () => store.write(entryName, context.tokenCache.serialize()));
+        const mine = context.tokenCache.serialize();
+        await withLock(`${store.lockDir}/${entryName}.lock`, lock, async () => {
+          // Another process may have saved a sign-in since beforeCacheAccess: merge, never overwrite.
+          const current = await store.read(entryName);
+          await store.write(entryName, mergeMsalCache(loaded, mine, current));
+        });
       } catch (err) {
         if (!(err instanceof CacheError)) throw err;
         events.unusable(err);

@@ -23,6 +23,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TestPki } from "../support/pki.js";
 import { createAuthCodeFlow, type FakeAuthCode } from "./entra-authcode.js";
 import { createV1Endpoints, type FakeEntraV1 } from "./entra-v1.js";
+import { createUserFlows, type FakeEntraUsers } from "./entra-user-flows.js";
 
 export interface FakeEntraApp {
   clientId: string;
@@ -87,6 +88,10 @@ export interface FakeEntra {
   authCode: FakeAuthCode;
   /** The ADAL v1 device-code and token endpoints (entra-v1.ts). */
   v1: FakeEntraV1;
+  /** User sign-ins: public clients, users, the device-code script (entra-user-flows.ts). */
+  users: FakeEntraUsers;
+  /** Token requests of one grant_type so far ("client_credentials", "password", "refresh_token", DEVICE_CODE_GRANT). */
+  grantCount(grantType: string): number;
   close(): Promise<void>;
 }
 
@@ -129,6 +134,15 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
   let origin = ""; // known once the server listens
 
   const tenantBase = (tenant: string): string => `${origin}/${tenant}`;
+  const userFlows = createUserFlows({
+    origin: () => origin,
+    tokenLifetimeSeconds,
+    signJwt: (claims) => signJwt({ alg: "RS256", typ: "JWT", kid: signingKeyId }, claims, signingKeys.privateKey),
+    issued: (accessToken) => void issuedTokens.push(accessToken),
+    entraError,
+    missingParameter,
+    objectIdFor: deterministicUuid,
+  });
   const tokenEndpoint = (tenant: string): string => `${tenantBase(tenant)}/oauth2/v2.0/token`;
   const userFlowContext = {
     origin: () => origin,
@@ -192,6 +206,8 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
     if (form.grant_type === undefined) return missingParameter("grant_type");
     const authCodeGrant = authCodeFlow.token(tenant, form);
     if (authCodeGrant !== undefined) return authCodeGrant;
+    const userGrant = userFlows.token(tenant, form);
+    if (userGrant !== undefined) return userGrant;
     if (form.grant_type !== "client_credentials") {
       return entraError(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.");
     }
@@ -263,6 +279,7 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
     { method: "GET", pattern: /^\/([^/]+)\/oauth2\/v2\.0\/authorize$/, handle: authCodeFlow.authorize },
     { method: "POST", pattern: /^\/([^/]+)\/oauth2\/devicecode$/, handle: v1Endpoints.deviceCode },
     { method: "POST", pattern: /^\/([^/]+)\/oauth2\/token$/, handle: v1Endpoints.token },
+    { method: "POST", pattern: /^\/([^/]+)\/oauth2\/v2\.0\/devicecode$/, handle: userFlows.deviceCodeEndpoint },
   ];
   const isTokenRequest = (request: RecordedRequest): boolean =>
     request.method === "POST" && /^\/[^/]+\/oauth2\/v2\.0\/token$/.test(request.path);
@@ -340,6 +357,8 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
     },
     authCode: authCodeFlow.controller,
     v1: v1Endpoints.controller,
+    users: userFlows.controller,
+    grantCount: (grantType) => requests.filter((request) => isTokenRequest(request) && request.form.grant_type === grantType).length,
     close: () => closeServer(server),
   };
 }

@@ -11,7 +11,8 @@ import { getToken } from "../../src/exec/get-token.js";
 import { legacyDeviceCodePlan } from "../../src/login/adal-v1.js";
 import { parseFlags } from "../../src/options/parse-flags.js";
 import { resolveOptions } from "../../src/options/resolve.js";
-import { GET_TOKEN_OPTIONS, GLOBAL_OPTIONS } from "../../src/options/table.js";
+import { GET_TOKEN_OPTIONS, GLOBAL_OPTIONS, type OptionSpec } from "../../src/options/table.js";
+import { validateOptions, type ValidatedResolvedOptions } from "../../src/options/validate.js";
 import type { Clock } from "../../src/runtime.js";
 import { startFakeEntra, type FakeEntra } from "../fakes/fake-entra.js";
 import { createClientCertificate, loadTestPki, toPfx } from "../support/pki.js";
@@ -59,8 +60,13 @@ function recordingClock(): Clock & { sleeps: number[] } {
 async function legacyDeviceCode(rt: TestRuntime, cacheDir: string, extra: string[] = []): Promise<void> {
   const options = [...GET_TOKEN_OPTIONS, ...GLOBAL_OPTIONS];
   const args = ["--server-id", SERVER_ID, "--client-id", PUBLIC_CLIENT, "--tenant-id", TENANT, "--authority-host", entra.url, "--cache-dir", cacheDir, "--legacy", ...extra];
-  const resolved = resolveOptions(parseFlags(args, options), rt.env, rt.homedir);
-  await getToken(resolved, { rt, log: rt.logger(), strategyFor: async () => ({ mode: "devicecode", plan: async (o) => legacyDeviceCodePlan(o) }) });
+  await getToken(validated(args, options, rt), { rt, log: rt.logger() });
+}
+
+/** The options as the get-token command hands them to the use case: resolved, then validated (default login: devicecode). */
+function validated(args: string[], options: readonly OptionSpec[], rt: TestRuntime): ValidatedResolvedOptions {
+  const { options: resolved, provenance } = resolveOptions(parseFlags(args, options), rt.env, rt.homedir);
+  return { options: validateOptions(resolved, provenance), provenance };
 }
 
 describe("devicecode --legacy", () => {
@@ -109,8 +115,7 @@ describe("devicecode --legacy", () => {
     const options = [...GET_TOKEN_OPTIONS, ...GLOBAL_OPTIONS];
     const rt = testRuntime();
     const args = ["--server-id", SERVER_ID, "--client-id", "00000000-0000-0000-0000-00000000dead", "--tenant-id", TENANT, "--authority-host", entra.url, "--cache-dir", await newCacheDir(), "--legacy"];
-    const resolved = resolveOptions(parseFlags(args, options), rt.env, rt.homedir);
-    const attempt = getToken(resolved, { rt, log: rt.logger(), strategyFor: async () => ({ mode: "devicecode", plan: async (o) => legacyDeviceCodePlan(o) }) });
+    const attempt = getToken(validated(args, options, rt), { rt, log: rt.logger() });
     await expect(attempt).rejects.toThrow(
       /^failed to get token: initialing the device code authentication: autorest\/adal\/devicetoken: Error occurred while handling response from the Device Endpoint: Error HTTP status != 200: unauthorized_client: AADSTS700016: Application with identifier '00000000-0000-0000-0000-00000000dead' was not found/,
     );

@@ -67,6 +67,8 @@ export function hintFor(code: string, ctx: MsalErrorContext): string | undefined
     case "50076":
     case "50079":
       return "this account needs multi-factor authentication, which --login ropc cannot do; use --login devicecode or interactive";
+    case "53003":
+      return "a Conditional Access policy blocked this sign-in, which --login ropc cannot satisfy; use --login devicecode or interactive";
     case "65001":
       return `app ${ctx.clientId} has not been granted consent in tenant ${ctx.tenantId}; an administrator must grant it`;
     case "70043":

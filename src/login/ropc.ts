@@ -1,0 +1,62 @@
+// Username and password login (compat spec §3.7, §4.1): the resource-owner password grant through
+// msal-node's public client; the authentication record is written as upstream does. Unlike
+// upstream, the access token is keyed by the user name and a hash of the password, and there is
+// no silent sign-in from a saved refresh token: another --username or a wrong password is never
+// served someone's token (upstream's documented caveat). A password grant needs no person, so
+// this costs one request per token lifetime and no prompt.
+import { createHash } from "node:crypto";
+import { MissingOptionError, NotImplementedError, ValidationError } from "../errors.js";
+import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
+import { userCacheKey } from "./auth-record.js";
+import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId } from "./authority.js";
+import { recordFilesFor } from "./devicecode.js";
+import type { LoginPlan, LoginStrategy, PlanContext } from "./types.js";
+
+const messages = {
+  clientId: "client ID cannot be empty",
+  tenantId: "tenant ID cannot be empty",
+  username: "username cannot be empty",
+  password: "password cannot be empty",
+  pop: "--pop-enabled username/password login is not implemented yet in this kubelogin",
+} as const;
+
+function checkOptions(o: Readonly<GetTokenOptions>): void {
+  if (o.clientId === "") throw new MissingOptionError(messages.clientId, "--client-id", envNamesFor("clientId", o));
+  if (o.tenantId === "") throw new MissingOptionError(messages.tenantId, "--tenant-id", envNamesFor("tenantId", o));
+  if (!isValidTenantId(o.tenantId)) {
+    throw new ValidationError(INVALID_TENANT_MESSAGE, { hint: "--tenant-id takes a tenant ID (a GUID) or a domain name such as contoso.onmicrosoft.com" });
+  }
+  if (o.username === "") throw new MissingOptionError(messages.username, "--username", envNamesFor("username", o));
+  if (o.password === "") throw new MissingOptionError(messages.password, "--password", envNamesFor("password", o));
+  if (o.isPopTokenEnabled) throw new NotImplementedError(messages.pop, { hint: "drop --pop-enabled/--pop-claims to get a bearer token" });
+}
+
+const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise<LoginPlan> {
+  checkOptions(o);
+  const target = entraTarget(o);
+  const files = recordFilesFor(o, context);
+  return {
+    // The user name and password say whose token it is; no record is needed to tell.
+    cacheKey: userCacheKey("ropc", target, o.clientId, undefined, ["user", o.username.toLowerCase(), sha256(o.password)]),
+    warnings: target.warnings,
+    acquire: async (deps) => {
+      const { signInUser } = await import("./user-sign-in.js");
+      return signInUser(
+        {
+          target,
+          clientId: o.clientId,
+          files,
+          silent: false,
+          credential: "password",
+          credentialName: "UsernamePasswordCredential",
+          prompt: (app, scopes) => app.acquireTokenByUsernamePassword({ scopes, username: o.username, password: o.password }),
+        },
+        deps,
+      );
+    },
+  };
+}
+
+export const ropc: LoginStrategy = { mode: "ropc", plan };

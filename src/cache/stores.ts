@@ -23,8 +23,12 @@ const isAccessTokenEntry = (name: string): boolean => /^token-[^/\\]+\.json$/.te
 /** Upstream's files (compat spec §4.1, §4.3), which kubelogin reads and writes under the same names. */
 const UPSTREAM_FILES: ReadonlySet<string> = new Set(["auth.json", "pop_tokens.cache", "pop_rsa_key.cache"]);
 
-/** msal-<hash>.json (the MSAL cache blob per app) and upstream's auth record and PoP files. */
-const isLongLivedEntry = (name: string): boolean => /^msal-[^/\\]+\.json$/.test(name) || UPSTREAM_FILES.has(name);
+/**
+ * msal-<name>.json (MSAL cache blobs), auth-<hash>.json (a sign-in's auth record per authority,
+ * tenant and client: login/auth-record.ts), and upstream's auth record and PoP files.
+ */
+const isLongLivedEntry = (name: string): boolean =>
+  /^msal-[^/\\]+\.json$/.test(name) || /^auth-[0-9a-f]{40}\.json$/.test(name) || UPSTREAM_FILES.has(name);
 
 export function createStores(settings: CacheSettings): CacheStores {
   const accessTokens = createFileStore({ dir: settings.cacheDir, now: settings.now, owns: isAccessTokenEntry });

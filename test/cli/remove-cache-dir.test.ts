@@ -33,7 +33,9 @@ const MSAL = `msal-${"b".repeat(40)}.json`;
 const KUBELOGIN_FILES = [
   TOKEN, `${TOKEN}.lock`, `${TOKEN}.lock.break`, `${TOKEN}.lock.stale-123`, `${TOKEN}.corrupt-2024-01-02T03-04-05-678Z`, `${TOKEN}.0123456789ab.tmp`,
   MSAL, `${MSAL}.lock`, `${MSAL}.9876543210ab.tmp`,
-  "auth.json", "pop_tokens.cache", "pop_rsa_key.cache",
+  "auth.json", "auth.json.0123456789ab.tmp", "pop_tokens.cache", "pop_rsa_key.cache",
+  // A sign-in's per-target auth record and the MSAL blob of user sign-ins (login/auth-record.ts).
+  `auth-${"c".repeat(40)}.json`, `auth-${"c".repeat(40)}.json.0123456789ab.tmp`, "msal-user-cache.json", "msal-user-cache.json.lock",
 ];
 
 /** A cache dir as get-token leaves it. */

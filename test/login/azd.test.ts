@@ -10,6 +10,8 @@ import { parseAzdOutput } from "../../src/login/azd.js";
 import { installFakeCli, type FakeCli } from "../fakes/fake-cli.js";
 import { testRuntime } from "../support/runtime.js";
 
+// The CLIs' tokens below expire in 2031; the cache refuses expiries more than a year ahead of its clock.
+const NOW = "2031-05-06T06:00:00Z";
 const SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 
@@ -34,7 +36,7 @@ beforeEach(async () => {
 });
 
 async function getToken(args: string[] = [], env: Record<string, string> = {}) {
-  const rt = testRuntime({ env: { PATH: `${azd.binDir}:/usr/bin:/bin`, AZD_CONFIG_DIR: azdConfigDir, AZURE_CONFIG_DIR: azConfigDir, ...env } });
+  const rt = testRuntime({ now: NOW, env: { PATH: `${azd.binDir}:/usr/bin:/bin`, AZD_CONFIG_DIR: azdConfigDir, AZURE_CONFIG_DIR: azConfigDir, ...env } });
   const code = await run(["get-token", "-l", "azd", "--server-id", SERVER_ID, "--cache-dir", cacheDir, ...args], rt);
   const stdout = rt.stdout.text();
   return { code, stderr: rt.stderr.text(), status: stdout ? (JSON.parse(stdout) as { status: { token: string; expirationTimestamp: string } }).status : undefined };

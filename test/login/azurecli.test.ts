@@ -11,6 +11,8 @@ import { parseAzOutput, parseLocalDateTime } from "../../src/login/azurecli.js";
 import { installFakeCli, type FakeCli } from "../fakes/fake-cli.js";
 import { testRuntime } from "../support/runtime.js";
 
+// The CLIs' tokens below expire in 2031; the cache refuses expiries more than a year ahead of its clock.
+const NOW = "2031-05-06T06:00:00Z";
 const SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const EXPIRES_ON = Date.parse("2031-05-06T07:08:09Z") / 1000;
@@ -51,7 +53,7 @@ beforeEach(async () => {
 });
 
 function runtime(env: Record<string, string> = {}) {
-  return testRuntime({ env: { PATH: `${az.binDir}:/usr/bin:/bin`, AZURE_CONFIG_DIR: configDir, ...env } });
+  return testRuntime({ now: NOW, env: { PATH: `${az.binDir}:/usr/bin:/bin`, AZURE_CONFIG_DIR: configDir, ...env } });
 }
 
 async function getToken(args: string[] = [], env: Record<string, string> = {}) {
@@ -212,9 +214,9 @@ describe("the cache, keyed by az's signed-in identity (decision 11)", () => {
     await getToken();
     await getToken([], { AZURE_CONFIG_DIR: join(home, ".azure") });
     // az would read the same files as the last call: a cached token, although the dir is given as ~/.azure.
-    const tilde = testRuntime({ env: { PATH: `${az.binDir}:/usr/bin:/bin`, AZURE_CONFIG_DIR: "~/.azure" }, homedir: home });
+    const tilde = testRuntime({ now: NOW, env: { PATH: `${az.binDir}:/usr/bin:/bin`, AZURE_CONFIG_DIR: "~/.azure" }, homedir: home });
     expect(await run(["get-token", "-l", "azurecli", "--server-id", SERVER_ID, "--cache-dir", cacheDir], tilde)).toBe(0);
-    const unset = testRuntime({ env: { PATH: `${az.binDir}:/usr/bin:/bin` }, homedir: home });
+    const unset = testRuntime({ now: NOW, env: { PATH: `${az.binDir}:/usr/bin:/bin` }, homedir: home });
     expect(await run(["get-token", "-l", "azurecli", "--server-id", SERVER_ID, "--cache-dir", cacheDir], unset)).toBe(0);
     expect(await az.runs()).toHaveLength(2);
     await getToken([], { AZURE_CLOUD_NAME: "AzureChinaCloud" });

@@ -171,21 +171,42 @@ function parsePrivateKeyBody(der: Buffer): KeyObject {
       return undefined;
     }
   };
+  // OpenSSL 3 (Node 22+) decodes any key DER whatever `type` says, so "PKCS#1" is only an RSA key.
   const pkcs1 = as("pkcs1");
-  if (pkcs1) return pkcs1;
+  if (pkcs1?.asymmetricKeyType === "rsa" && isPkcs1Body(der)) return pkcs1;
   const pkcs8 = as("pkcs8");
   if (pkcs8) {
     if (pkcs8.asymmetricKeyType !== "rsa") throw new CertificateError(NON_RSA, { hint: `the key is ${pkcs8.asymmetricKeyType ?? "not RSA"}, but ${NON_RSA_HINT}` });
     return pkcs8;
   }
   // Go's x509.ParsePKCS1PrivateKey and ParsePKCS8PrivateKey errors for the cases people hit.
-  const ec = as("sec1") !== undefined;
+  const ec = as("sec1")?.asymmetricKeyType === "ec";
   const truncated = asn1Problem(der);
   const reason1 = ec ? USE_EC : (truncated ?? "not a PKCS#1 RSA private key");
   const reason8 = ec ? USE_EC : (truncated ?? "not a PKCS#8 private key");
   throw new CertificateError(`failed to parse private key as Pkcs#1 or Pkcs#8. (${reason1}), (${reason8})`, {
     hint: ec ? `the key is an EC key, but ${NON_RSA_HINT}` : "the private key block is damaged; export the key again",
   });
+}
+
+/**
+ * A PKCS#1 RSAPrivateKey starts with INTEGER version 0 then INTEGER modulus; a PKCS#8
+ * PrivateKeyInfo has an AlgorithmIdentifier SEQUENCE in second place. Go tells them apart by that
+ * shape, not by what OpenSSL will decode.
+ */
+function isPkcs1Body(der: Buffer): boolean {
+  const header = sequenceContentStart(der);
+  if (header === undefined || der[header] !== 0x02) return false;
+  const versionLength = der[header + 1];
+  if (versionLength === undefined) return false;
+  return der[header + 2 + versionLength] === 0x02;
+}
+
+/** Where the content of the outer DER SEQUENCE starts, if `der` starts with one. */
+function sequenceContentStart(der: Buffer): number | undefined {
+  if (der[0] !== 0x30 || der.length < 2) return undefined;
+  const first = der[1]!;
+  return first < 0x80 ? 2 : 2 + (first & 0x7f);
 }
 
 /** encoding/asn1's errors for a DER value cut short, which Go reports before looking at the content. */

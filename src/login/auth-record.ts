@@ -4,9 +4,11 @@
 // (authority, tenant, client) beside it, so two tenants or apps signed in through one cache dir
 // both stay signed in. A record is only used for the authority, tenant and client it was written
 // for. Light on purpose: plan() reads it on the cached path.
-import { createHash, randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createFileStore } from "../cache/file-store.js";
+import type { TokenStore } from "../cache/store.js";
 
 /** azidentity's AuthenticationRecord, keys in its order (upstream's auth.json). */
 export interface AuthenticationRecord {
@@ -29,12 +31,14 @@ export interface RecordTarget {
   readonly clientId: string;
 }
 
-/** Where the records live: upstream's file, and the cache dir for ours. */
+/** Where the records live: upstream's `auth.json` and ours, side by side. */
 export interface RecordFiles {
-  /** `<cache-dir>/auth.json` (GetTokenOptions.authRecordCacheFile). */
-  readonly authJson: string;
+  /** The cache dir; `<cache-dir>/auth.json` is GetTokenOptions.authRecordCacheFile. */
   readonly cacheDir: string;
 }
+
+/** Upstream's record file name (compat spec §4.1). */
+export const AUTH_JSON = "auth.json";
 
 /**
  * The MSAL cache entry (in the long-lived store) that user sign-ins share: devicecode, interactive
@@ -113,16 +117,26 @@ export async function findRecord(
 ): Promise<AuthenticationRecord | undefined> {
   const ours = await readRecordFile(join(files.cacheDir, targetRecordName(target)));
   if (ours && ours.clientId.toLowerCase() === target.clientId.toLowerCase() && accept(ours)) return ours;
-  const shared = await readRecordFile(files.authJson);
+  const shared = await readRecordFile(join(files.cacheDir, AUTH_JSON));
   if (shared && recordMatches(shared, target) && accept(shared)) return shared;
   return undefined;
 }
 
-/** Writes both files, 0600 in a 0700 dir, each replaced atomically (a corrupt one is simply overwritten). */
-export async function saveRecord(files: RecordFiles, target: RecordTarget, record: AuthenticationRecord): Promise<void> {
+/**
+ * The records' writer: the cache's file store (0600 in a 0700 dir, each file replaced atomically,
+ * so a corrupt one is simply overwritten). Always files, whatever backend keeps the rest of the
+ * long-lived state: plan() reads them on the cached path with a plain file read, and auth.json is
+ * upstream's file.
+ */
+export function recordStore(files: RecordFiles, now: () => number): TokenStore {
+  return createFileStore({ dir: files.cacheDir, now, owns: (name) => name === AUTH_JSON || TARGET_RECORD_PATTERN.test(name) });
+}
+
+/** Writes ours, then upstream's. */
+export async function saveRecord(store: TokenStore, target: RecordTarget, record: AuthenticationRecord): Promise<void> {
   const content = serializeRecord(record);
-  await writePrivateFile(join(files.cacheDir, targetRecordName(target)), content);
-  await writePrivateFile(files.authJson, content);
+  await store.write(targetRecordName(target), content);
+  await store.write(AUTH_JSON, content);
 }
 
 /** The record for what MSAL returned after a sign-in. */
@@ -142,23 +156,6 @@ function originOf(authorityHost: string): string {
     return new URL(authorityHost).origin.toLowerCase();
   } catch {
     return authorityHost.replace(/\/+$/, "").toLowerCase();
-  }
-}
-
-async function writePrivateFile(path: string, content: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
-  const handle = await open(temp, "wx", 0o600);
-  try {
-    await handle.writeFile(content, "utf8");
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw err;
   }
 }
 

@@ -8,12 +8,13 @@ import { formatGoDuration } from "../options/duration.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { findRecord, userCacheKey, type RecordFiles } from "./auth-record.js";
 import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId, type EntraTarget } from "./authority.js";
+import type { SignInStep } from "./user-sign-in.js";
 import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "./types.js";
 
 const messages = {
   clientId: "client ID cannot be empty",
   tenantId: "tenant ID cannot be empty",
-  notCompleted: (timeout: number) => `failed to get token: the device-code sign-in was not completed within ${formatGoDuration(timeout)}`,
+  notCompleted: (timeout: number) => `the device-code sign-in was not completed within ${formatGoDuration(timeout)}`,
   notCompletedHint: "open the page and enter the code sooner, or allow more time with --timeout (or AZURE_CLI_TIMEOUT)",
   declinedHint: "the sign-in was declined at the device-code page; run the command again for a new code",
   expiredHint: "the code expired before the sign-in was completed; run the command again for a new code",
@@ -32,8 +33,8 @@ function checkOptions(o: Readonly<GetTokenOptions>): void {
   }
 }
 
-export function recordFilesFor(o: Readonly<GetTokenOptions>, context: PlanContext): RecordFiles {
-  return { authJson: o.authRecordCacheFile, cacheDir: context.cacheDir };
+export function recordFilesFor(context: PlanContext): RecordFiles {
+  return { cacheDir: context.cacheDir };
 }
 
 async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise<LoginPlan> {
@@ -41,7 +42,7 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
   if (o.legacy) return (await import("./adal-v1.js")).legacyDeviceCodePlan(o);
   checkOptions(o);
   const target = entraTarget(o);
-  const files = recordFilesFor(o, context);
+  const files = recordFilesFor(context);
   const record = await findRecord(files, { authorityHost: target.authorityHost, tenantId: target.tenantId, clientId: o.clientId });
   return {
     cacheKey: userCacheKey("devicecode", target, o.clientId, record),
@@ -51,12 +52,16 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
   };
 }
 
-/** Set once the device-code message is on screen: a timeout after that is a sign-in not completed. */
-const prompted = new WeakSet<AbortSignal>();
+/**
+ * Set once the device-code message is on screen: a timeout after that is a sign-in not completed,
+ * reported at the step that prompted (user-sign-in.ts).
+ */
+const prompted = new WeakMap<AbortSignal, SignInStep>();
 
 function timeoutError(o: Readonly<GetTokenOptions>, deps: LoginDeps): unknown {
-  if (!prompted.has(deps.signal)) return deps.signal.reason;
-  return new TimeoutError(messages.notCompleted(o.timeout), { hint: messages.notCompletedHint, cause: deps.signal.reason });
+  const step = prompted.get(deps.signal);
+  if (!step) return deps.signal.reason;
+  return new TimeoutError(messages.notCompleted(o.timeout), { hint: messages.notCompletedHint, cause: deps.signal.reason }).wrap(step);
 }
 
 /**
@@ -93,11 +98,11 @@ async function acquireToken(o: Readonly<GetTokenOptions>, target: EntraTarget, f
       clientId: o.clientId,
       files,
       credentialName: "DeviceCodeCredential",
-      prompt: async (app, scopes) => {
+      prompt: async (app, scopes, step) => {
         const request: Parameters<typeof app.acquireTokenByDeviceCode>[0] = {
           scopes,
           deviceCodeCallback: (response) => {
-            prompted.add(deps.signal);
+            prompted.set(deps.signal, step);
             deps.interaction.showMessage(response.message);
           },
         };

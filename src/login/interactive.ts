@@ -4,9 +4,9 @@
 // that cannot start, or starts where nobody sees it (SSH, WSL, a container), never leaves the
 // user waiting on nothing. After the first sign-in the auth record names the account, and MSAL's
 // refresh token signs it in silently until Entra refuses it.
-import { AuthenticationError, MissingOptionError, NotImplementedError, ValidationError } from "../errors.js";
+import { MissingOptionError, NotImplementedError, ValidationError } from "../errors.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
-import { findRecord, recordFor, saveRecord, USER_SIGN_IN_CACHE_ENTRY, type AuthenticationRecord, type RecordFiles, type RecordTarget } from "./auth-record.js";
+import { findRecord, type AuthenticationRecord, type RecordFiles, type RecordTarget } from "./auth-record.js";
 import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId, type EntraTarget } from "./authority.js";
 import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "./types.js";
 
@@ -18,7 +18,6 @@ const messages = {
   portInUse: (port: number) => `cannot receive the sign-in on port ${port} (--redirect-url): the port is in use`,
   browserOpened: (url: string) => `A browser should open for the sign-in. If none does, open this URL in a browser on this machine:\n${url}`,
   browserFailed: (reason: string, url: string) => `Could not open a browser (${reason}). To sign in, open this URL in a browser on this machine:\n${url}`,
-  signInAgain: (username: string, reason: string) => `The saved sign-in${username ? ` for ${username}` : ""} can no longer be used (${reason}); signing in again.`,
   successPage: "You are signed in to kubelogin. You can close this window and return to the terminal.",
   errorPage: "The sign-in did not complete. Return to the terminal to see why.",
   cancelled: "kubelogin stopped waiting for the sign-in",
@@ -65,89 +64,38 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
   const port = redirectPort(o.redirectUrl);
   const target = entraTarget(o);
   const recordTarget: RecordTarget = { authorityHost: target.authorityHost, tenantId: target.tenantId, clientId: o.clientId };
-  const files: RecordFiles = { authJson: o.authRecordCacheFile, cacheDir: context.cacheDir };
+  const files: RecordFiles = { cacheDir: context.cacheDir };
   const record = await findRecord(files, recordTarget, acceptsRecord(o.loginHint));
   return {
     // The account is part of the key: two users signed in through one cache dir never get each other's token.
     cacheKey: ["interactive", target.authorityHost, target.tenantId, o.clientId, target.scope, record?.homeAccountId ?? "no account yet"],
     warnings: target.warnings,
-    acquire: (deps) => acquireToken(o, { target, port, record, files, recordTarget }, deps),
+    acquire: (deps) => acquireToken(o, target, port, files, deps),
   };
 }
 
-interface Planned {
-  readonly target: EntraTarget;
-  readonly port: number;
-  readonly record: AuthenticationRecord | undefined;
-  readonly files: RecordFiles;
-  readonly recordTarget: RecordTarget;
-}
-
-async function acquireToken(o: Readonly<GetTokenOptions>, planned: Planned, deps: LoginDeps): Promise<AccessToken> {
-  const { target, port, record } = planned;
-  deps.log.v(5, "using credential: InteractiveBrowserCredential");
-  const [{ createPublicClient, authorityFor }, { fromMsalError }, { InteractionRequiredAuthError }] = await Promise.all([
-    import("./msal/client.js"),
-    import("./msal/errors.js"),
-    import("@azure/msal-node"),
-  ]);
-  const app = createPublicClient(
-    { authorityHost: target.authorityHost, tenantId: target.tenantId, clientId: o.clientId, persistAs: USER_SIGN_IN_CACHE_ENTRY },
+async function acquireToken(o: Readonly<GetTokenOptions>, target: EntraTarget, port: number, files: RecordFiles, deps: LoginDeps): Promise<AccessToken> {
+  const { signInUser } = await import("./user-sign-in.js");
+  return signInUser(
+    {
+      target,
+      clientId: o.clientId,
+      files,
+      acceptRecord: acceptsRecord(o.loginHint),
+      accountHint: o.loginHint,
+      credentialName: "InteractiveBrowserCredential",
+      prompt: (app, scopes) =>
+        app.acquireTokenInteractive({
+          scopes,
+          openBrowser: browserOpener(port, deps),
+          successTemplate: messages.successPage,
+          errorTemplate: messages.errorPage,
+          ...(port === 0 ? {} : { preferredPort: port }),
+          ...(o.loginHint === "" ? {} : { loginHint: o.loginHint }),
+        }),
+    },
     deps,
   );
-  const translate = async (err: unknown) => {
-    if (deps.signal.aborted) throw deps.signal.reason;
-    return fromMsalError(err, {
-      authority: authorityFor(target.authorityHost, target.tenantId),
-      clientId: o.clientId,
-      tenantId: target.tenantId,
-      provenance: deps.provenance,
-      fetch: deps.rt.fetch,
-      signal: deps.signal,
-    });
-  };
-  const scopes = [target.scope];
-  deps.log.v(5, `getting token with scopes: [${target.scope}]`);
-
-  // Silent first, for the recorded account (or the --login-hint user MSAL already knows).
-  const cache = app.getTokenCache();
-  const account = record
-    ? await cache.getAccountByHomeId(record.homeAccountId)
-    : o.loginHint === ""
-      ? null
-      : ((await cache.getAllAccounts()).find((a) => a.username.toLowerCase() === o.loginHint.toLowerCase()) ?? null);
-  if (account) {
-    try {
-      const result = await app.acquireTokenSilent({ account, scopes });
-      if (result?.accessToken && result.expiresOn) return { token: result.accessToken, expiresOn: result.expiresOn.getTime() };
-    } catch (err) {
-      if (!(err instanceof InteractionRequiredAuthError)) throw (await translate(err)).wrap("failed to get token");
-      deps.interaction.showMessage(messages.signInAgain(account.username, (await translate(err)).message));
-    }
-  }
-
-  const openBrowser = browserOpener(port, deps);
-  let result;
-  try {
-    result = await app.acquireTokenInteractive({
-      scopes,
-      openBrowser,
-      successTemplate: messages.successPage,
-      errorTemplate: messages.errorPage,
-      ...(port === 0 ? {} : { preferredPort: port }),
-      ...(o.loginHint === "" ? {} : { loginHint: o.loginHint }),
-    });
-  } catch (err) {
-    throw (await translate(err)).wrap("failed to authenticate");
-  }
-  if (!result?.accessToken || !result.expiresOn || !result.account) {
-    throw new AuthenticationError("failed to authenticate: the identity provider returned no access token");
-  }
-  // Written after every browser sign-in: it names the account the next runs sign in as silently.
-  await saveRecord(planned.files, planned.recordTarget, recordFor(result.account, o.clientId)).catch((err: unknown) =>
-    deps.log.warn(`could not save the sign-in record in ${planned.files.cacheDir}: ${(err as Error).message}`),
-  );
-  return { token: result.accessToken, expiresOn: result.expiresOn.getTime() };
 }
 
 /**

@@ -36,7 +36,7 @@ const sha256 = (text: string): string => createHash("sha256").update(text).diges
 async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise<LoginPlan> {
   checkOptions(o);
   const target = entraTarget(o);
-  const files = recordFilesFor(o, context);
+  const files = recordFilesFor(context);
   return {
     // The user name and password say whose token it is; no record is needed to tell.
     cacheKey: userCacheKey("ropc", target, o.clientId, undefined, ["user", o.username.toLowerCase(), sha256(o.password)]),

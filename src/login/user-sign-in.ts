@@ -1,10 +1,10 @@
-// What every user sign-in (devicecode, ropc, interactive) does around its prompt (compat spec §3.1
+// What every user sign-in (devicecode, interactive, ropc) does around its prompt (compat spec §3.1
 // steps 4-8, §4.1): find the account from the authentication record, try MSAL's silent flow (its
 // cached access token, else the refresh token), prompt only when that cannot work, then write the
-// record. Loaded on the cold path only: it imports MSAL.
+// record; failures wrapped as upstream's. Loaded on the cold path only: it imports MSAL.
 import { AuthError, InteractionRequiredAuthError, type AccountInfo, type AuthenticationResult, type PublicClientApplication } from "@azure/msal-node";
-import { KubeloginError } from "../errors.js";
-import { findRecord, recordFor, saveRecord, USER_SIGN_IN_CACHE_ENTRY, type AuthenticationRecord, type RecordFiles, type RecordTarget } from "./auth-record.js";
+import { AuthenticationError, type KubeloginError } from "../errors.js";
+import { findRecord, recordFor, recordStore, saveRecord, USER_SIGN_IN_CACHE_ENTRY, type AuthenticationRecord, type RecordFiles, type RecordTarget } from "./auth-record.js";
 import type { EntraTarget } from "./authority.js";
 import { authorityFor, createPublicClient } from "./msal/client.js";
 import { extractAadsts, fromMsalError, type CredentialOption } from "./msal/errors.js";
@@ -13,22 +13,35 @@ import type { AccessToken, LoginDeps } from "./types.js";
 const messages = {
   noToken: "the identity provider returned no access token",
   savedSignInUnusable: (who: string, why: string) => `The saved sign-in${who} can no longer be used (${why}); signing in again.`,
+  recordNotStored: (why: string) => `failed to store record: ${why}`,
 } as const;
+
+/**
+ * Upstream's wrapping of a sign-in failure (compat spec §1.3 item 8, §3.1 steps 7-8): with no
+ * record, azidentity's Authenticate prompts ("failed to authenticate"); with one, GetToken signs
+ * in silently and prompts itself when it must ("failed to get token").
+ */
+export type SignInStep = "failed to authenticate" | "failed to get token";
 
 export interface UserSignIn {
   readonly target: EntraTarget;
   readonly clientId: string;
   readonly files: RecordFiles;
-  /** Narrows which record may pick the account (ropc: only the same user name). */
+  /** Narrows which record may pick the account (interactive: the --login-hint user). */
   readonly acceptRecord?: (record: AuthenticationRecord) => boolean;
+  /**
+   * With no usable record, the account MSAL knows by this user name is signed in silently first
+   * (interactive's --login-hint); its record is then written, as after a prompt.
+   */
+  readonly accountHint?: string;
   /** false: never sign in silently (ropc: a wrong password must not get a token through a saved sign-in). */
   readonly silent?: boolean;
   /** The credential option for error hints (ropc: password). */
   readonly credential?: CredentialOption;
   /** upstream's credential name, logged at -v 5. */
   readonly credentialName: string;
-  /** The sign-in itself, when there is no usable saved one. */
-  prompt(app: PublicClientApplication, scopes: string[]): Promise<AuthenticationResult | null>;
+  /** The sign-in itself, when there is no usable saved one; `step` is how its failure is reported. */
+  prompt(app: PublicClientApplication, scopes: string[], step: SignInStep): Promise<AuthenticationResult | null>;
 }
 
 export async function signInUser(flow: UserSignIn, deps: LoginDeps): Promise<AccessToken> {
@@ -37,40 +50,52 @@ export async function signInUser(flow: UserSignIn, deps: LoginDeps): Promise<Acc
   const app = createPublicClient({ authorityHost: target.authorityHost, tenantId: target.tenantId, clientId, persistAs: USER_SIGN_IN_CACHE_ENTRY }, deps);
   const scopes = [target.scope];
   const recordTarget: RecordTarget = { authorityHost: target.authorityHost, tenantId: target.tenantId, clientId };
+  const saveRecordOf = async (account: AccountInfo): Promise<void> => {
+    // Upstream fails here; a cache dir that cannot be written must not fail the sign-in that just succeeded.
+    await saveRecord(recordStore(flow.files, deps.rt.clock.now), recordTarget, recordFor(account, clientId)).catch((err: unknown) => {
+      deps.log.warn(messages.recordNotStored((err as Error).message));
+    });
+  };
 
   const record = flow.silent === false ? undefined : await findRecord(flow.files, recordTarget, flow.acceptRecord);
+  const step: SignInStep = record ? "failed to get token" : "failed to authenticate";
   if (!record && flow.silent !== false) deps.log.v(5, "no stored record; calling Authenticate");
-  const account = record ? await accountFor(app, record, deps) : undefined;
+  const account = record
+    ? await accountFor(app, record, deps)
+    : flow.silent !== false && flow.accountHint
+      ? await accountNamed(app, flow.accountHint)
+      : undefined;
   if (account) {
-    deps.log.v(5, `getting token with scopes: [${target.scope}] for the saved account`);
+    deps.log.v(5, `getting token with scopes: [${target.scope}] for the ${record ? "saved" : "--login-hint"} account`);
+    let silent: AuthenticationResult | null | undefined;
     try {
-      return toAccessToken(await app.acquireTokenSilent({ account, scopes }));
+      silent = await app.acquireTokenSilent({ account, scopes });
     } catch (err) {
       if (deps.signal.aborted) throw deps.signal.reason;
-      if (!needsNewSignIn(err)) throw await translate(err, flow, deps);
+      if (!needsNewSignIn(err)) throw (await translate(err, flow, deps)).wrap("failed to get token");
       const who = account.username ? ` for ${account.username}` : "";
       const why = extractAadsts(err.errorMessage || err.message)?.description ?? err.errorCode;
       deps.interaction.showMessage(messages.savedSignInUnusable(who, singleLine(why)));
+    }
+    if (silent !== undefined) {
+      const token = toAccessToken(silent, "failed to get token");
+      // The account is now the one this target signs in as: the next plan keys its token by it.
+      if (!record) await saveRecordOf(account);
+      return token;
     }
   }
 
   let result: AuthenticationResult | null;
   try {
-    result = await flow.prompt(app, scopes);
+    result = await flow.prompt(app, scopes, step);
   } catch (err) {
     if (deps.signal.aborted) throw deps.signal.reason;
-    throw await translate(err, flow, deps);
+    throw (await translate(err, flow, deps)).wrap(step);
   }
-  const token = toAccessToken(result);
-  if (result?.account) {
-    // A cache dir that cannot be written must not fail the sign-in that just succeeded.
-    await saveRecord(flow.files, recordTarget, recordFor(result.account, clientId)).catch((err: unknown) => {
-      deps.log.warn(`could not save the authentication record in ${flow.files.cacheDir}: ${(err as Error).message}`);
-    });
-  }
+  const token = toAccessToken(result, step);
+  if (result?.account) await saveRecordOf(result.account);
   return token;
 }
-
 /**
  * The saved sign-in cannot be used (no refresh token, or Entra refused it: AADSTS50173, 700082,
  * 70043, a new MFA or consent requirement...): only a new prompt helps. Anything else (the
@@ -87,11 +112,17 @@ async function accountFor(app: PublicClientApplication, record: AuthenticationRe
   return account ?? undefined;
 }
 
-function toAccessToken(result: AuthenticationResult | null): AccessToken {
-  if (!result?.accessToken || !result.expiresOn) throw new KubeloginError(messages.noToken);
+async function accountNamed(app: PublicClientApplication, username: string): Promise<AccountInfo | undefined> {
+  const accounts = await app.getTokenCache().getAllAccounts();
+  return accounts.find((account) => account.username.toLowerCase() === username.toLowerCase());
+}
+
+function toAccessToken(result: AuthenticationResult | null, step: SignInStep): AccessToken {
+  if (!result?.accessToken || !result.expiresOn) throw new AuthenticationError(messages.noToken).wrap(step);
   return { token: result.accessToken, expiresOn: result.expiresOn.getTime() };
 }
 
+/** MSAL's error in kubelogin's words, unwrapped. */
 async function translate(err: unknown, flow: UserSignIn, deps: LoginDeps): Promise<KubeloginError> {
   const translated = await fromMsalError(err, {
     authority: authorityFor(flow.target.authorityHost, flow.target.tenantId),
@@ -102,7 +133,7 @@ async function translate(err: unknown, flow: UserSignIn, deps: LoginDeps): Promi
     fetch: deps.rt.fetch,
     signal: deps.signal,
   });
-  return translated.wrap("failed to get token");
+  return translated;
 }
 
 function singleLine(text: string): string {

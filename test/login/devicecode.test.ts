@@ -115,7 +115,8 @@ test("a sign-in not completed within --timeout says so and names --timeout and A
   expect(await run(args(["--timeout", "2s"]), rt)).toBe(1);
   const lines = rt.stderr.text().split("\n");
   expect(lines[0]).toMatch(/^To sign in, use a web browser/);
-  expect(lines[1]).toBe("Error: failed to get token: the device-code sign-in was not completed within 2s");
+  // Upstream's step: with no record the prompt is azidentity's Authenticate (compat spec §1.3 item 8).
+  expect(lines[1]).toBe("Error: failed to authenticate: the device-code sign-in was not completed within 2s");
   expect(lines[2]).toMatch(/^hint: .*--timeout \(or AZURE_CLI_TIMEOUT\)/);
   expect(rt.stdout.text()).toBe("");
 });
@@ -125,8 +126,21 @@ test("a declined sign-in is Entra's error with a hint, on one Error line", async
   const rt = testRuntime();
   expect(await run(args(), rt)).toBe(1);
   const lines = rt.stderr.text().split("\n");
-  expect(lines[1]).toBe("Error: failed to get token: authorization_declined: AADSTS70000: The user has declined the authorization request.");
+  expect(lines[1]).toBe("Error: failed to authenticate: authorization_declined: AADSTS70000: The user has declined the authorization request.");
   expect(lines[2]).toMatch(/^hint: the sign-in was declined/);
+});
+
+test("with a saved sign-in, a failed new prompt is reported as upstream's GetToken failure", async () => {
+  entra.users.tokenLifetimeSeconds = 301;
+  expect(await run(args(), testRuntime())).toBe(0);
+  await sleep(SHORT_LIVED_WAIT_MS);
+  entra.users.revokeRefreshTokens();
+  entra.users.deviceCode = { ...entra.users.deviceCode, outcome: "decline" };
+  const rt = testRuntime();
+  expect(await run(args(), rt)).toBe(1);
+  const lines = rt.stderr.text().split("\n");
+  expect(lines[0]).toMatch(/^The saved sign-in for alice@contoso.example can no longer be used/);
+  expect(lines[2]).toBe("Error: failed to get token: authorization_declined: AADSTS70000: The user has declined the authorization request.");
 });
 
 test("once the access token is too old the refresh token is used, without a prompt", async () => {

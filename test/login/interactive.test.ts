@@ -19,6 +19,7 @@ const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const CLIENT = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 const ALICE = "alice@contoso.example";
 const BOB = "bob@contoso.example";
+const CAROL = "carol@contoso.example";
 
 let entra: FakeEntra;
 beforeAll(async () => {
@@ -128,6 +129,27 @@ describe("interactive sign-in", () => {
     const aliceAgain = testRuntime({ openBrowser: neverBrowser });
     expect(await run(argv(cacheDir, ["--login-hint", ALICE]), aliceAgain)).toBe(0);
     expect(claimsOf(tokenOf(aliceAgain.stdout.text()))).toMatchObject({ upn: ALICE });
+  });
+
+  test("a --login-hint user signed in silently from MSAL's cache becomes the recorded account: a third user is never served their token", async () => {
+    const cacheDir = await newCacheDir();
+    entra.authCode.user = ALICE;
+    expect(await run(argv(cacheDir, ["--login-hint", ALICE]), testRuntime({ openBrowser: signingInBrowser().open }))).toBe(0);
+    entra.authCode.user = BOB;
+    expect(await run(argv(cacheDir, ["--login-hint", BOB]), testRuntime({ openBrowser: signingInBrowser().open }))).toBe(0);
+    await removeAccessTokens(cacheDir);
+    // Bob's record is the saved one: Alice comes back through her account in MSAL's cache, silently.
+    const aliceAgain = testRuntime({ openBrowser: neverBrowser });
+    expect(await run(argv(cacheDir, ["--login-hint", ALICE]), aliceAgain)).toBe(0);
+    expect(claimsOf(tokenOf(aliceAgain.stdout.text()))).toMatchObject({ upn: ALICE });
+    expect(JSON.parse(await readFile(join(cacheDir, "auth.json"), "utf8"))).toMatchObject({ username: ALICE });
+
+    entra.authCode.user = CAROL;
+    const carolBrowser = signingInBrowser();
+    const carol = testRuntime({ openBrowser: carolBrowser.open });
+    expect(await run(argv(cacheDir, ["--login-hint", CAROL]), carol)).toBe(0);
+    expect(carolBrowser.opened).toHaveLength(1);
+    expect(claimsOf(tokenOf(carol.stdout.text()))).toMatchObject({ upn: CAROL });
   });
 
   test("with no browser, the URL is printed on stderr and the sign-in completes when someone visits it", async () => {

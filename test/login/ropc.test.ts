@@ -77,7 +77,8 @@ test("a wrong password says so in one Error line and a hint, without echoing it,
   const rt = testRuntime({ env: { AZURE_USERNAME: ALICE.username, AZURE_PASSWORD: wrong } });
   expect(await run(args(cacheDir), rt)).toBe(1);
   const lines = rt.stderr.text().trimEnd().split("\n");
-  expect(lines[0]).toBe("Error: failed to get token: invalid_grant: AADSTS50126: Error validating credentials due to invalid username or password.");
+  // The password grant is upstream's Authenticate step (compat spec §1.3 item 8): ropc never signs in from a saved record.
+  expect(lines[0]).toBe("Error: failed to authenticate: invalid_grant: AADSTS50126: Error validating credentials due to invalid username or password.");
   expect(lines[1]).toBe("hint: the user name or password was rejected; check --username (set by AZURE_USERNAME) and --password (set by AZURE_PASSWORD)");
   expect(lines.filter((line) => line.startsWith("Error:"))).toHaveLength(1);
   expect(rt.stderr.text()).not.toContain(wrong);
@@ -91,7 +92,7 @@ test.each([
   const rt = testRuntime();
   expect(await run(args(await newCacheDir(), ["--username", user.username, "--password", user.password]), rt)).toBe(1);
   const lines = rt.stderr.text().trimEnd().split("\n");
-  expect(lines[0]).toMatch(new RegExp(`^Error: failed to get token: invalid_grant: ${code}: `));
+  expect(lines[0]).toMatch(new RegExp(`^Error: failed to authenticate: invalid_grant: ${code}: `));
   expect(lines[1]).toMatch(/^hint: .*use --login devicecode or interactive$/);
   expect(rt.stderr.text()).not.toContain(user.password);
 });

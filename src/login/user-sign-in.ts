@@ -66,7 +66,7 @@ export async function signInUser(flow: UserSignIn, deps: LoginDeps): Promise<Acc
       ? await accountNamed(app, flow.accountHint)
       : undefined;
   if (account) {
-    deps.log.v(5, `getting token with scopes: [${target.scope}] for the ${record ? "saved" : "--login-hint"} account`);
+    deps.log.v(5, `getting token with scopes: [${target.scope}] for ${record ? "the saved account" : `the cached account ${flow.accountHint}`}`);
     let silent: AuthenticationResult | null | undefined;
     try {
       silent = await app.acquireTokenSilent({ account, scopes });
@@ -96,6 +96,7 @@ export async function signInUser(flow: UserSignIn, deps: LoginDeps): Promise<Acc
   if (result?.account) await saveRecordOf(result.account);
   return token;
 }
+
 /**
  * The saved sign-in cannot be used (no refresh token, or Entra refused it: AADSTS50173, 700082,
  * 70043, a new MFA or consent requirement...): only a new prompt helps. Anything else (the

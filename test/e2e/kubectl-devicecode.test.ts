@@ -99,8 +99,8 @@ test("ropc: kubectl works with the user name and password from the exec stanza's
 });
 
 test.each([
-  ["MFA required", MFA.username, MFA.password, /^Error: failed to get token: invalid_grant: AADSTS50076: /, /^hint: .*use --login devicecode or interactive$/],
-  ["wrong password", ALICE.username, "Not-The-Password1", /^Error: failed to get token: invalid_grant: AADSTS50126: /, /^hint: the user name or password was rejected/],
+  ["MFA required", MFA.username, MFA.password, /^Error: failed to authenticate: invalid_grant: AADSTS50076: /, /^hint: .*use --login devicecode or interactive$/],
+  ["wrong password", ALICE.username, "Not-The-Password1", /^Error: failed to authenticate: invalid_grant: AADSTS50126: /, /^hint: the user name or password was rejected/],
 ])("ropc: %s exits 1 with one Error line and a hint", async (_name, username, password, error, hint) => {
   const result = await stack.kubelogin(userArgs("ropc", ["--username", username, "--password", password]));
   expect(result.code).toBe(1);

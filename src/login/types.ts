@@ -24,7 +24,7 @@ export interface Interaction {
 export interface LoginDeps {
   readonly rt: Runtime;
   readonly log: Logger;
-  /** Long-lived state (decision 10): MSAL's cache blob with refresh tokens, auth records, PoP keys. */
+  /** Long-lived state (decision 10): MSAL's cache blob with refresh tokens and accounts, PoP keys. */
   readonly state: TokenStore;
   /** How strategies take cache locks on `state` entries, with the run's clock. */
   readonly lock: LockOptions;

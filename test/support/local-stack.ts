@@ -40,6 +40,12 @@ export interface LocalStack {
   readonly home: string;
   /** Holds a `kubelogin` symlink to dist/main.js; put it first on PATH. */
   readonly binDir: string;
+  /**
+   * Holds a `kubelogin` for kubeconfigs that target the public cloud, as Azure writes them: our
+   * build, with `--authority-host <fake Entra>` added to get-token, so the kubeconfig stays as
+   * written. Put it first on PATH instead of binDir.
+   */
+  readonly publicCloudBinDir: string;
   /** The environment a kubectl (and so the plugin) runs with; `extra` is added on top. */
   env(extra?: Record<string, string>): Record<string, string>;
   writeKubeconfig(name: string, exec: ExecStanza): Promise<string>;
@@ -97,6 +103,14 @@ export async function startLocalStack(pki: TestPki): Promise<LocalStack> {
       { clientId: certApp.clientId, certificatePem: certificate.certPem },
     ],
   });
+  const publicCloudBinDir = join(root, "public-cloud-bin");
+  await mkdir(publicCloudBinDir);
+  const node = `"${process.execPath}" "${KUBELOGIN_BIN}"`;
+  await writeFile(
+    join(publicCloudBinDir, "kubelogin"),
+    `#!/bin/sh\nif [ "$1" = get-token ]; then exec ${node} "$@" --authority-host "${entra.url}"; fi\nexec ${node} "$@"\n`,
+    { mode: 0o755 },
+  );
   const api = await startFakeApiServer({ pki, audience: SERVER_ID, issuerPublicKeyPem: entra.publicKeyPem, serverMinor: "33" });
 
   const env = (extra: Record<string, string> = {}): Record<string, string> => ({
@@ -116,6 +130,7 @@ export async function startLocalStack(pki: TestPki): Promise<LocalStack> {
     certApp,
     home,
     binDir,
+    publicCloudBinDir,
     env,
     async writeKubeconfig(name, exec) {
       const path = join(root, `${name}.kubeconfig`);

@@ -36,6 +36,8 @@ export interface LocalStack {
   /** Mid-rotation: both secrets are valid. */
   readonly rotatingApp: { clientId: string; oldSecret: string; newSecret: string };
   readonly certApp: { clientId: string; certificate: ClientCertificate; files: CertificateFiles };
+  /** An app that trusts a pod's service account token (workload identity): mint it with mintFederatedToken({ issuer, subject }). */
+  readonly workloadApp: { clientId: string; issuer: string; subject: string };
   /** A temp HOME: kubectl's discovery cache and kubelogin's default cache dir live under it. */
   readonly home: string;
   /** Holds a `kubelogin` symlink to dist/main.js; put it first on PATH. */
@@ -94,6 +96,8 @@ export async function startLocalStack(pki: TestPki): Promise<LocalStack> {
   await writeFile(files.pfx, toPfx(certificate, files.pfxPassword), { mode: 0o600 });
   const certApp = { clientId: "22222222-2222-2222-2222-222222222222", certificate, files };
 
+  const workloadApp = { clientId: "44444444-4444-4444-8444-444444444444", issuer: "https://oidc.aks.example/tenant/cluster/", subject: "system:serviceaccount:default:workload" };
+
   const entra = await startFakeEntra({
     pki,
     tenants: [tenantId],
@@ -101,6 +105,7 @@ export async function startLocalStack(pki: TestPki): Promise<LocalStack> {
       { clientId: secretApp.clientId, secret: secretApp.secret },
       { clientId: rotatingApp.clientId, secret: rotatingApp.oldSecret, alsoValidSecrets: [rotatingApp.newSecret] },
       { clientId: certApp.clientId, certificatePem: certificate.certPem },
+      { clientId: workloadApp.clientId, federated: [{ issuer: workloadApp.issuer, subject: workloadApp.subject }] },
     ],
   });
   const publicCloudBinDir = join(root, "public-cloud-bin");
@@ -128,6 +133,7 @@ export async function startLocalStack(pki: TestPki): Promise<LocalStack> {
     secretApp,
     rotatingApp,
     certApp,
+    workloadApp,
     home,
     binDir,
     publicCloudBinDir,

@@ -103,15 +103,23 @@ describe.each([
   });
 });
 
-test("8 parallel get-token calls in azurecli mode run az once", async () => {
+test("16 parallel kubectl calls in azurecli mode run az once and all list nodes with the same token", async () => {
   await writeAzProfile(join(stack.home, ".azure"), [stack.secretApp.clientId], 0);
+  const kubeconfig = await stack.writeKubeconfig(`azurecli-parallel-${counter}`, { args: ["get-token", "--login", "azurecli", "--server-id", SERVER_ID, "--cache-dir", cacheDir] });
   const runsBefore = (await az.runs()).length;
+  const acceptedBefore = stack.api.acceptedTokens.length;
   const results = await Promise.all(
-    Array.from({ length: 8 }, () => stack.kubelogin(["get-token", "-l", "azurecli", "--server-id", SERVER_ID, "--cache-dir", cacheDir], { env: { PATH: pathWith(az) } })),
+    Array.from({ length: 16 }, () => stack.kubectl("1.33", ["--kubeconfig", kubeconfig, "get", "nodes"], { env: { PATH: pathWith(az) } })),
   );
-  for (const result of results) expect(result.code, result.stderr).toBe(0);
-  expect(new Set(results.map((r) => r.stdout)).size).toBe(1);
+  for (const result of results) {
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^NAME\s+STATUS.*\nnode-1\s+Ready/);
+  }
   expect((await az.runs()).length - runsBefore).toBe(1);
+  const tokens = stack.api.acceptedTokens.slice(acceptedBefore);
+  expect(tokens.length).toBeGreaterThanOrEqual(16);
+  expect(new Set(tokens).size).toBe(1);
+  expect(lastTokenAppId()).toBe(stack.secretApp.clientId);
 });
 
 test("expiresOn without expires_on is read in kubelogin's local time zone (TZ)", async () => {

@@ -21,8 +21,11 @@ export interface DeviceCodeScript {
   slowDownPolls: number;
   /** Polls answered `authorization_pending` after those. */
   pendingPolls: number;
-  /** What the poll after them gets: tokens, a decline, or pending forever. */
-  outcome: "approve" | "decline" | "never";
+  /**
+   * What the poll after them gets: tokens, a decline, or pending forever; "browser" stays pending
+   * until `approve(userCode)`, as when a person enters the code in the browser.
+   */
+  outcome: "approve" | "decline" | "never" | "browser";
   /** Seconds the client is told to wait between polls. */
   interval: number;
 }
@@ -35,6 +38,8 @@ export interface FakeEntraUsers {
   tokenLifetimeSeconds: number;
   /** Every device-code message handed out, in order. */
   readonly messages: string[];
+  /** The person at the browser enters this code and signs in (for outcome "browser"); false if no such code is pending. */
+  approve(userCode: string): boolean;
   /** Makes every refresh token issued so far unusable (AADSTS700082), as inactivity or a revocation does. */
   revokeRefreshTokens(): void;
 }
@@ -59,6 +64,8 @@ interface PendingDeviceCode {
   script: DeviceCodeScript;
   polls: number;
   done: boolean;
+  userCode: string;
+  approved: boolean;
 }
 
 interface RefreshGrant {
@@ -86,6 +93,12 @@ export function createUserFlows(ctx: UserFlowContext) {
     deviceCode: { user: "", slowDownPolls: 0, pendingPolls: 1, outcome: "approve", interval: 1 },
     tokenLifetimeSeconds: ctx.tokenLifetimeSeconds,
     messages,
+    approve(userCode) {
+      const pending = [...deviceCodes.values()].find((code) => code.userCode === userCode && !code.done);
+      if (pending === undefined) return false;
+      pending.approved = true;
+      return true;
+    },
     revokeRefreshTokens() {
       for (const grant of refreshTokens.values()) grant.revoked = true;
     },
@@ -106,7 +119,7 @@ export function createUserFlows(ctx: UserFlowContext) {
     const message = `To sign in, use a web browser to open the page ${verificationUri} and enter the code ${userCode} to authenticate.`;
     messages.push(message);
     const script = { ...controller.deviceCode };
-    deviceCodes.set(deviceCode, { tenant, clientId: form.client_id, scope: form.scope, script, polls: 0, done: false });
+    deviceCodes.set(deviceCode, { tenant, clientId: form.client_id, scope: form.scope, script, polls: 0, done: false, userCode, approved: false });
     return {
       status: 200,
       body: { user_code: userCode, device_code: deviceCode, verification_uri: verificationUri, expires_in: 900, interval: script.interval, message },
@@ -123,7 +136,8 @@ export function createUserFlows(ctx: UserFlowContext) {
     if (pending.polls <= script.slowDownPolls) {
       return ctx.entraError(400, "slow_down", 70016, "OAuth 2.0 device flow error. Polling too fast; slow down.");
     }
-    if (script.outcome === "never" || pending.polls <= script.slowDownPolls + script.pendingPolls) {
+    const waiting = script.outcome === "never" || (script.outcome === "browser" && !pending.approved);
+    if (waiting || pending.polls <= script.slowDownPolls + script.pendingPolls) {
       return ctx.entraError(400, "authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.");
     }
     pending.done = true;

@@ -1,6 +1,6 @@
 // The fakes are only worth something if real clients accept them, so this drives them with the
 // real msal-node and the real kubectl binaries rather than with hand-written requests.
-import { ConfidentialClientApplication, ServerError, type INetworkModule, type NetworkResponse } from "@azure/msal-node";
+import { ConfidentialClientApplication, PublicClientApplication, ServerError, type INetworkModule, type NetworkResponse } from "@azure/msal-node";
 import { execFile } from "node:child_process";
 import { constants as cryptoConstants, createPublicKey, verify } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -282,6 +282,27 @@ describe("fake Entra with the real msal-node", () => {
     expect(response.status).toBe(400);
     expect(response.body.error_codes).toEqual([900561]);
     expect(entra.tokenRequests().some((recorded) => recorded.method === "GET")).toBe(false);
+  });
+
+  it("keeps a device code pending until the person at the browser enters it (outcome browser)", async () => {
+    const publicClient = "aaaaaaaa-0000-0000-0000-000000000003";
+    entra.users.addPublicClient(publicClient);
+    entra.users.addUser({ username: "bob@contoso.example", password: "unused-Passw0rd" });
+    entra.users.deviceCode = { user: "bob@contoso.example", slowDownPolls: 0, pendingPolls: 0, outcome: "browser", interval: 1 };
+    const app = new PublicClientApplication({
+      auth: { clientId: publicClient, authority: `${entra.url}${TENANT}`, knownAuthorities: [entra.host] },
+      system: { networkClient: networkClientTrusting(pki.caCertPem) },
+    });
+    let userCode = "";
+    const signIn = app.acquireTokenByDeviceCode({ scopes: [`${AKS_SERVER_APP_ID}/.default`], deviceCodeCallback: (response) => void (userCode = response.userCode) });
+    const polls = (): number => entra.tokenRequests().filter((recorded) => recorded.form.device_code !== undefined).length;
+    await expect.poll(polls, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    expect(entra.users.approve("NOT-A-CODE")).toBe(false);
+    expect(entra.users.approve(userCode)).toBe(true);
+
+    const result = await signIn;
+    expect(result?.account?.username).toBe("bob@contoso.example");
+    expect(entra.users.approve(userCode)).toBe(false);
   });
 });
 

@@ -36,10 +36,18 @@ export interface LocalStack {
   /** Mid-rotation: both secrets are valid. */
   readonly rotatingApp: { clientId: string; oldSecret: string; newSecret: string };
   readonly certApp: { clientId: string; certificate: ClientCertificate; files: CertificateFiles };
+  /** An app that trusts a pod's service account token (workload identity): mint it with mintFederatedToken({ issuer, subject }). */
+  readonly workloadApp: { clientId: string; issuer: string; subject: string };
   /** A temp HOME: kubectl's discovery cache and kubelogin's default cache dir live under it. */
   readonly home: string;
   /** Holds a `kubelogin` symlink to dist/main.js; put it first on PATH. */
   readonly binDir: string;
+  /**
+   * Holds a `kubelogin` for kubeconfigs that target the public cloud, as Azure writes them: our
+   * build, with `--authority-host <fake Entra>` added to get-token, so the kubeconfig stays as
+   * written. Put it first on PATH instead of binDir.
+   */
+  readonly publicCloudBinDir: string;
   /** The environment a kubectl (and so the plugin) runs with; `extra` is added on top. */
   env(extra?: Record<string, string>): Record<string, string>;
   writeKubeconfig(name: string, exec: ExecStanza): Promise<string>;
@@ -88,6 +96,8 @@ export async function startLocalStack(pki: TestPki): Promise<LocalStack> {
   await writeFile(files.pfx, toPfx(certificate, files.pfxPassword), { mode: 0o600 });
   const certApp = { clientId: "22222222-2222-2222-2222-222222222222", certificate, files };
 
+  const workloadApp = { clientId: "44444444-4444-4444-8444-444444444444", issuer: "https://oidc.aks.example/tenant/cluster/", subject: "system:serviceaccount:default:workload" };
+
   const entra = await startFakeEntra({
     pki,
     tenants: [tenantId],
@@ -95,8 +105,17 @@ export async function startLocalStack(pki: TestPki): Promise<LocalStack> {
       { clientId: secretApp.clientId, secret: secretApp.secret },
       { clientId: rotatingApp.clientId, secret: rotatingApp.oldSecret, alsoValidSecrets: [rotatingApp.newSecret] },
       { clientId: certApp.clientId, certificatePem: certificate.certPem },
+      { clientId: workloadApp.clientId, federated: [{ issuer: workloadApp.issuer, subject: workloadApp.subject }] },
     ],
   });
+  const publicCloudBinDir = join(root, "public-cloud-bin");
+  await mkdir(publicCloudBinDir);
+  const node = `"${process.execPath}" "${KUBELOGIN_BIN}"`;
+  await writeFile(
+    join(publicCloudBinDir, "kubelogin"),
+    `#!/bin/sh\nif [ "$1" = get-token ]; then exec ${node} "$@" --authority-host "${entra.url}"; fi\nexec ${node} "$@"\n`,
+    { mode: 0o755 },
+  );
   const api = await startFakeApiServer({ pki, audience: SERVER_ID, issuerPublicKeyPem: entra.publicKeyPem, serverMinor: "33" });
 
   const env = (extra: Record<string, string> = {}): Record<string, string> => ({
@@ -114,8 +133,10 @@ export async function startLocalStack(pki: TestPki): Promise<LocalStack> {
     secretApp,
     rotatingApp,
     certApp,
+    workloadApp,
     home,
     binDir,
+    publicCloudBinDir,
     env,
     async writeKubeconfig(name, exec) {
       const path = join(root, `${name}.kubeconfig`);

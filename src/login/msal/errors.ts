@@ -4,7 +4,7 @@
 import { AuthenticationError, KubeloginError, ValidationError, type EntraIds } from "../../errors.js";
 import type { Origin } from "../../options/origin.js";
 import type { Provenance } from "../../options/resolve.js";
-import { networkErrorFor } from "./client.js";
+import { networkErrorFor } from "../http.js";
 
 /** The option that carried the credential the request authenticated with. */
 export type CredentialOption = "clientSecret" | "clientCertificate" | "password" | "federatedTokenFile";

@@ -2,7 +2,7 @@
 // for the credential actually in use.
 import { describe, expect, test } from "vitest";
 import { AuthenticationError, NetworkError } from "../../../src/errors.js";
-import { networkErrorFor } from "../../../src/login/msal/client.js";
+import { networkErrorFor } from "../../../src/login/http.js";
 import { extractEntraIds, fromMsalError, hintFor, type MsalErrorContext } from "../../../src/login/msal/errors.js";
 import { resolveOptions } from "../../../src/options/resolve.js";
 import { parseFlags } from "../../../src/options/parse-flags.js";

@@ -146,6 +146,17 @@ export function networkErrorFor(url: string | URL, err: unknown, options: Networ
   const service = options.service ?? "the identity provider";
   const fallback = options.hint ?? `check --authority-host / --environment; ${PROXY_HINT}`;
   const message = innermostMessage(err);
+  const viaProxy = (err as { viaProxy?: unknown })?.viaProxy;
+  if (typeof viaProxy === "string") {
+    // A TLS failure through a proxy is nearly always the proxy inspecting TLS.
+    const tls = code !== undefined && (UNTRUSTED.has(code) || code.startsWith("CERT_") || code === "ERR_TLS_CERT_ALTNAME_INVALID");
+    return new NetworkError(`could not reach ${service} at ${origin} through the proxy ${viaProxy}: ${code ?? message}`, {
+      hint: tls
+        ? "the proxy presents its own TLS certificate; point NODE_EXTRA_CA_CERTS at its CA certificate (a PEM file)"
+        : `check the proxy in HTTPS_PROXY / HTTP_PROXY (address, credentials), or list ${hostname} in NO_PROXY to connect directly`,
+      cause: err,
+    });
+  }
   // The message keeps the bare code (scripts match on it); the hint explains it and says what to do.
   const hint = ((): string => {
     if (code !== undefined && UNTRUSTED.has(code)) {

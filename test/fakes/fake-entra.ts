@@ -53,6 +53,14 @@ export interface FakeEntraOptions {
   tokenLifetimeSeconds?: number;
   /** Default 0: the OS picks a free port. */
   port?: number;
+  // --- proxies (issue 12) ---
+  /**
+   * The name it goes by in its URLs and metadata (default 127.0.0.1); it still listens on
+   * 127.0.0.1. "entra.kubelogin.test" is in the test server certificate and resolves only through
+   * test/fakes/fake-proxy.ts, so a client that reaches it went through the proxy.
+   */
+  hostname?: string;
+  // --- end proxies ---
 }
 
 export interface RecordedRequest {
@@ -357,7 +365,7 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
     server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const host = `127.0.0.1:${port}`;
+  const host = `${options.hostname ?? "127.0.0.1"}:${port}`;
   origin = `https://${host}`;
 
   return {

@@ -6,9 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { run } from "../../src/cli/run.js";
+import { requestOidcToken } from "../../src/login/azurepipelines.js";
 import { retryAfterMs } from "../../src/login/http.js";
 import { startFakeEntra, type FakeEntra } from "../fakes/fake-entra.js";
 import { GITHUB_ISSUER, startFakeGitHubOidc, type FakeGitHubOidc } from "../fakes/fake-github-oidc.js";
+import { startHttpFake } from "../fakes/http-fake.js";
 import { loadTestPki } from "../support/pki.js";
 import { testRuntime } from "../support/runtime.js";
 
@@ -135,6 +137,18 @@ test("workloadidentity on GitHub Actions: the ID token endpoint's 502 is retried
   expect(await run(argv, rt)).toBe(0);
   expect(github.requests.length - before).toBe(2);
   expect(retryLines(rt.stderr.text())[0]).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/_apis\/.*: answered 502; retrying/);
+});
+
+test("azurepipelines: the OIDC endpoint's 503 is retried", async () => {
+  let calls = 0;
+  const oidc = await startHttpFake(() => (++calls === 1 ? { status: 503, body: "busy" } : { status: 200, body: { oidcToken: "header.claims.signature" } }));
+  const rt = testRuntime({ now: Date.now() });
+  const deps = { rt, log: rt.logger(1), signal: new AbortController().signal, deadline: rt.clock.now() + 60_000 };
+  const request = { oidcRequestUri: `${oidc.origin}/oidctoken`, serviceConnectionId: "sc-1", systemAccessToken: "system-access-token" };
+  expect(await requestOidcToken(request, deps)).toBe("header.claims.signature");
+  expect(calls).toBe(2);
+  expect(retryLines(rt.stderr.text())[0]).toMatch(/POST http:\/\/127\.0\.0\.1:\d+\/oidctoken: answered 503; retrying/);
+  await oidc.close();
 });
 
 describe("retryAfterMs", () => {

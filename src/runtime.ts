@@ -3,6 +3,7 @@
 import { fstatSync, readFileSync, writeSync } from "node:fs";
 import { homedir } from "node:os";
 import type { Env } from "./options/resolve.js";
+import { proxyFor } from "./proxy.js";
 
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -157,6 +158,33 @@ async function openSystemBrowser(env: Env, url: string): Promise<void> {
   });
 }
 
+/**
+ * Node's global fetch ignores HTTPS_PROXY / HTTP_PROXY / NO_PROXY. This one sends a request
+ * through the proxy the given environment names for it (proxy.ts), with undici's ProxyAgent
+ * (CONNECT for https), and connects directly otherwise. undici is loaded only when a request
+ * needs a proxy, so a cached get-token and a direct request never load it.
+ */
+export function proxyAwareFetch(env: Env): typeof fetch {
+  const agents = new Map<string, Promise<import("undici").Dispatcher>>();
+  return async (input, init) => {
+    const proxy = proxyFor(input instanceof Request ? input.url : input, env);
+    if (proxy === undefined) return fetch(input, init);
+    let agent = agents.get(proxy);
+    if (agent === undefined) {
+      agent = import("undici").then(({ ProxyAgent }) => new ProxyAgent(proxy));
+      agents.set(proxy, agent);
+    }
+    const [{ fetch: undiciFetch }, dispatcher] = await Promise.all([import("undici"), agent]);
+    try {
+      // undici's own fetch: the dispatcher must come from the same undici as the fetch using it.
+      return (await undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher })) as unknown as Response;
+    } catch (err) {
+      // So the error can say the proxy was in the way; its origin only, never its credentials.
+      throw Object.assign(err as object, { viaProxy: new URL(proxy).origin });
+    }
+  };
+}
+
 export function nodeRuntime(): Runtime {
   const env = Object.freeze({ ...process.env });
   return {
@@ -175,7 +203,7 @@ export function nodeRuntime(): Runtime {
         return (err as NodeJS.ErrnoException).code === "EPERM";
       }
     },
-    fetch: (input, init) => fetch(input, init),
+    fetch: proxyAwareFetch(env),
     spawn: spawnProcess,
     openBrowser: (url) => openSystemBrowser(env, url),
     build: { runtimeVersion: `node ${process.version}`, platform: `${goOs(process.platform)}/${goArch(process.arch)}` },

@@ -9,6 +9,7 @@ import { createHash, createPrivateKey, randomBytes, sign, X509Certificate } from
 import { AuthenticationError, KubeloginError, MissingOptionError, ValidationError } from "../errors.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId, resourceFor } from "./authority.js";
+import { networkErrorFor, retryingFetch } from "./http.js";
 import type { AccessToken, LoginDeps, LoginPlan } from "./types.js";
 
 const messages = {
@@ -229,7 +230,7 @@ function tokenFrom(answer: V1TokenAnswer, deps: LoginDeps): AccessToken {
 async function post(url: string, form: Record<string, string>, deps: LoginDeps): Promise<{ status: number; body: unknown }> {
   let response: Response;
   try {
-    response = await deps.rt.fetch(url, {
+    response = await retryingFetch(deps)(url, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
       body: new URLSearchParams(form).toString(),
@@ -237,8 +238,6 @@ async function post(url: string, form: Record<string, string>, deps: LoginDeps):
     });
   } catch (err) {
     if (deps.signal.aborted) throw deps.signal.reason;
-    // Only on this failure path: client.js is where the network errors are worded, and it loads MSAL.
-    const { networkErrorFor } = await import("./msal/client.js");
     throw networkErrorFor(url, err);
   }
   const text = await response.text();

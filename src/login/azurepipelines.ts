@@ -6,10 +6,11 @@
 // Not @azure/identity's AzurePipelinesCredential: its OIDC request and MSAL copy do not use the
 // run's fetch and abort signal; the request is one POST, done here, and the token request goes
 // through our MSAL factory like workloadidentity's.
-import { AuthenticationError, KubeloginError, MissingOptionError, NetworkError, ValidationError } from "../errors.js";
+import { AuthenticationError, KubeloginError, MissingOptionError, ValidationError } from "../errors.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId } from "./authority.js";
-import type { LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "./types.js";
+import { networkErrorFor, retryingFetch, type HttpDeps } from "./http.js";
+import type { LoginPlan, LoginStrategy, PlanContext } from "./types.js";
 import { acquireByAssertion } from "./workloadidentity.js";
 
 const messages = {
@@ -78,19 +79,21 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
 }
 
 /** POST <SYSTEM_OIDCREQUESTURI>?api-version=7.1&serviceConnectionId=<id>, as azidentity sends it. */
-export async function requestOidcToken(request: PipelinesRequest, deps: Pick<LoginDeps, "rt" | "signal">): Promise<string> {
+export async function requestOidcToken(request: PipelinesRequest, deps: HttpDeps): Promise<string> {
   const url = `${request.oidcRequestUri}?api-version=${OIDC_API_VERSION}&serviceConnectionId=${request.serviceConnectionId}`;
   let response: Response;
   try {
-    response = await deps.rt.fetch(url, {
+    response = await retryingFetch(deps)(url, {
       method: "POST",
       headers: { Authorization: `Bearer ${request.systemAccessToken}`, "X-TFS-FedAuthRedirect": "Suppress" },
       signal: deps.signal,
     });
   } catch (err) {
     if (deps.signal.aborted) throw deps.signal.reason;
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new NetworkError(`${messages.oidcSend}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err });
+    throw networkErrorFor(url, err, {
+      service: "the Azure Pipelines OIDC endpoint",
+      hint: "check SYSTEM_OIDCREQUESTURI; the agent must reach its Azure DevOps organization (HTTPS_PROXY / NO_PROXY if it needs a proxy)",
+    }).wrap(messages.oidcSend);
   }
   const text = await response.text();
   if (response.status !== 200) {

@@ -13,6 +13,7 @@
 import { KubeloginError, NetworkError, AuthenticationError } from "../errors.js";
 import type { Env, GetTokenOptions } from "../options/resolve.js";
 import { scopeFor } from "./authority.js";
+import { DEFAULT_RETRY, IMDS_RETRY, networkErrorFor, retryingFetch } from "./http.js";
 import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "./types.js";
 
 const messages = {
@@ -33,12 +34,6 @@ const messages = {
 
 const IMDS_ENDPOINT = "http://169.254.169.254/metadata/identity/oauth2/token";
 const IMDS_TOKEN_PATH = "/metadata/identity/oauth2/token";
-// azidentity's IMDS retry policy: these statuses (and connection failures) are retried 5 times,
-// waiting (2^n - 1) × 2 s, at most 60 s, or what Retry-After asks.
-const IMDS_RETRY_STATUSES = new Set([404, 408, 410, 429, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511]);
-const IMDS_MAX_RETRIES = 5;
-const IMDS_RETRY_DELAY_MS = 2_000;
-const IMDS_MAX_RETRY_DELAY_MS = 60_000;
 const ARC_KEY_DIR = "/var/opt/azcmagent/tokens/";
 const ARC_MAX_KEY_BYTES = 4096;
 
@@ -179,7 +174,7 @@ async function acquireToken(source: MsiSource, id: ManagedId, resource: string, 
   deps.log.addSecrets(secrets);
   try {
     const request = tokenRequest(source, id, resource, env);
-    let response = source.kind === "imds" ? await sendWithImdsRetries(request, deps) : await send(request, source, deps);
+    let response = await send(request, source, deps);
     if (source.kind === "azureArc" && response.status === 401) response = await answerArcChallenge(request, response, source, deps);
     return parseResponse(response, source, id, deps.rt.clock.now());
   } catch (err) {
@@ -192,7 +187,8 @@ async function send(request: MsiRequest, source: MsiSource, deps: LoginDeps): Pr
   if (source.kind === "serviceFabric") return serviceFabricRequest(request, source.thumbprint, deps.signal);
   let response: Response;
   try {
-    response = await deps.rt.fetch(request.url, {
+    // IMDS keeps azidentity's own retry policy (it answers 404/410 while a VM boots).
+    response = await retryingFetch(deps, source.kind === "imds" ? IMDS_RETRY : DEFAULT_RETRY)(request.url, {
       method: request.method,
       headers: request.headers,
       ...(request.body === undefined ? {} : { body: request.body }),
@@ -203,34 +199,6 @@ async function send(request: MsiRequest, source: MsiSource, deps: LoginDeps): Pr
     throw unreachable(request.url, source, err);
   }
   return { status: response.status, headers: response.headers, text: await response.text() };
-}
-
-async function sendWithImdsRetries(request: MsiRequest, deps: LoginDeps): Promise<MsiResponse> {
-  const source: MsiSource = { kind: "imds", endpoint: request.url };
-  for (let attempt = 0; ; attempt++) {
-    let response: MsiResponse | undefined;
-    let failure: unknown;
-    try {
-      response = await send(request, source, deps);
-    } catch (err) {
-      if (deps.signal.aborted) throw deps.signal.reason;
-      failure = err;
-    }
-    const retryable = failure !== undefined || IMDS_RETRY_STATUSES.has(response!.status);
-    if (!retryable || attempt >= IMDS_MAX_RETRIES) {
-      if (failure !== undefined) throw failure;
-      return response!;
-    }
-    const delay = retryDelay(attempt + 1, response?.headers.get("retry-after") ?? null);
-    deps.log.v(5, () => `IMDS ${failure === undefined ? `answered ${response!.status}` : "could not be reached"}; retrying in ${delay} ms`);
-    await deps.rt.clock.sleep(delay, deps.signal);
-  }
-}
-
-function retryDelay(retry: number, retryAfter: string | null): number {
-  const seconds = retryAfter === null ? NaN : Number(retryAfter);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, IMDS_MAX_RETRY_DELAY_MS);
-  return Math.min((2 ** retry - 1) * IMDS_RETRY_DELAY_MS, IMDS_MAX_RETRY_DELAY_MS);
 }
 
 /**
@@ -346,15 +314,12 @@ export function expiryOf(body: { expires_on?: unknown; expires_in?: unknown }, n
 }
 
 function unreachable(url: string, source: MsiSource, err: unknown): NetworkError {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  const reason = cause?.code ?? cause?.message ?? (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-  const where = source.kind === "imds" ? "IMDS" : `the ${source.kind} managed identity endpoint`;
-  return new NetworkError(`could not reach ${where} at ${new URL(url).origin}: ${reason}`, {
+  return networkErrorFor(url, err, {
+    service: source.kind === "imds" ? "IMDS" : `the ${source.kind} managed identity endpoint`,
     hint:
       source.kind === "imds"
         ? "--login msi needs an Azure VM, scale set, AKS node or container with a managed identity (or set AZURE_POD_IDENTITY_AUTHORITY_HOST)"
         : "check the managed identity variables (IDENTITY_ENDPOINT, IDENTITY_HEADER, MSI_ENDPOINT) this host sets",
-    cause: err,
   });
 }
 

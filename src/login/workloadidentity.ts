@@ -9,10 +9,11 @@
 // callback runs for every token request, so a rotated token file or a fresh GitHub ID token is
 // always what is sent.
 import { readFile } from "node:fs/promises";
-import { AuthenticationError, KubeloginError, MissingOptionError, NetworkError, ValidationError } from "../errors.js";
+import { AuthenticationError, KubeloginError, MissingOptionError, ValidationError } from "../errors.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { goPathError } from "../os-error.js";
 import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId, type EntraTarget } from "./authority.js";
+import { networkErrorFor, retryingFetch, type HttpDeps } from "./http.js";
 import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "./types.js";
 
 const messages = {
@@ -75,8 +76,10 @@ async function readTokenFile(path: string): Promise<string> {
   }
 }
 
+const ACTIONS_HINT = "the runner must reach ACTIONS_ID_TOKEN_REQUEST_URL (HTTPS_PROXY / NO_PROXY if it needs a proxy)";
+
 /** GET <ACTIONS_ID_TOKEN_REQUEST_URL>&audience=api://AzureADTokenExchange, as upstream asks it. */
-export async function requestGitHubIdToken(variant: Extract<WorkloadVariant, { kind: "github-actions" }>, deps: Pick<LoginDeps, "rt" | "signal">): Promise<string> {
+export async function requestGitHubIdToken(variant: Extract<WorkloadVariant, { kind: "github-actions" }>, deps: HttpDeps): Promise<string> {
   let url: URL;
   try {
     url = new URL(variant.requestUrl);
@@ -89,15 +92,14 @@ export async function requestGitHubIdToken(variant: Extract<WorkloadVariant, { k
   url.searchParams.set("audience", TOKEN_EXCHANGE_AUDIENCE);
   let response: Response;
   try {
-    response = await deps.rt.fetch(url, {
+    response = await retryingFetch(deps)(url, {
       method: "GET",
       headers: { Authorization: `bearer ${variant.requestToken}`, "Content-Type": "application/json", Accept: "application/json; api-version=2.0" },
       signal: deps.signal,
     });
   } catch (err) {
     if (deps.signal.aborted) throw deps.signal.reason;
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new NetworkError(`${messages.githubUnreachable}: could not reach ${url.origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err });
+    throw networkErrorFor(url, err, { service: "the GitHub Actions ID token endpoint", hint: ACTIONS_HINT }).wrap(messages.githubUnreachable);
   }
   const body = await response.text();
   if (response.status !== 200) {

@@ -53,6 +53,14 @@ export interface FakeEntraOptions {
   tokenLifetimeSeconds?: number;
   /** Default 0: the OS picks a free port. */
   port?: number;
+  // --- proxies (issue 12) ---
+  /**
+   * The name it goes by in its URLs and metadata (default 127.0.0.1); it still listens on
+   * 127.0.0.1. "entra.kubelogin.test" is in the test server certificate and resolves only through
+   * test/fakes/fake-proxy.ts, so a client that reaches it went through the proxy.
+   */
+  hostname?: string;
+  // --- end proxies ---
 }
 
 export interface RecordedRequest {
@@ -79,6 +87,10 @@ export interface FakeEntra {
   publicKeyPem: string;
   /** The next token request gets exactly this answer instead of being processed (one shot). */
   failNext(status: number, body: object): void;
+  // --- transient faults (issue 12) ---
+  /** The next token requests meet these faults, one each, in order; then they are served again. */
+  injectFaults(faults: readonly TransientFault[]): void;
+  // --- end transient faults ---
   /**
    * An access token for a managed identity, signed like every other token: IMDS and App Service
    * only relay what Entra issues for the identity. Recorded in issuedTokens.
@@ -94,6 +106,11 @@ export interface FakeEntra {
   grantCount(grantType: string): number;
   close(): Promise<void>;
 }
+
+// --- transient faults (issue 12) ---
+/** A status with optional headers (Retry-After), a dropped connection, or no answer at all. */
+export type TransientFault = { status: number; headers?: Record<string, string>; body?: object } | "reset" | "hang";
+// --- end transient faults ---
 
 interface Reply {
   status: number;
@@ -131,6 +148,7 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
   const requests: RecordedRequest[] = [];
   const issuedTokens: string[] = [];
   let pendingFailure: Reply | undefined;
+  const faults: TransientFault[] = [];
   let origin = ""; // known once the server listens
 
   const tenantBase = (tenant: string): string => `${origin}/${tenant}`;
@@ -317,6 +335,16 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
       .then((body) => {
         const recorded = recordRequest(incoming, body);
         requests.push(recorded);
+        // --- transient faults (issue 12) ---
+        // v2 and v1 (--legacy) token endpoints alike.
+        const fault = recorded.method === "POST" && /\/oauth2\/(v2\.0\/)?token$/.test(recorded.path) ? faults.shift() : undefined;
+        if (fault === "reset") return void incoming.socket.destroy();
+        if (fault === "hang") return;
+        if (fault !== undefined) {
+          response.writeHead(fault.status, { "content-type": "application/json; charset=utf-8", ...fault.headers });
+          return void response.end(JSON.stringify(fault.body ?? { error: "temporarily_unavailable", error_description: "AADSTS90033: A transient error has occurred. Please try again." }));
+        }
+        // --- end transient faults ---
         const reply = route(recorded);
         const clientRequestId = incoming.headers["client-request-id"];
         response.writeHead(reply.status, {
@@ -337,7 +365,7 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
     server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const host = `127.0.0.1:${port}`;
+  const host = `${options.hostname ?? "127.0.0.1"}:${port}`;
   origin = `https://${host}`;
 
   return {
@@ -349,6 +377,9 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
     publicKeyPem,
     failNext(status, body) {
       pendingFailure = { status, body };
+    },
+    injectFaults(list) {
+      faults.push(...list);
     },
     issueManagedIdentityToken(clientId, resource) {
       const accessToken = issueAccessToken(options.tenants[0]!, { clientId }, { client_assertion: "managed-identity" }, resource);

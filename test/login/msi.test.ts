@@ -82,23 +82,33 @@ describe("IMDS", () => {
     expect(rt.stdout.text()).toBe("");
   });
 
-  test("IMDS answering 503 and 429 is retried with the SDK's backoff (slept on the run's clock)", async () => {
-    imds.failNext(503, 2);
+  test("IMDS answering 503 and 410 is retried through the shared policy with IMDS's statuses (slept on the run's clock)", async () => {
+    imds.failNext(503, 1);
     const before = imds.imdsRequests().length;
     const start = Date.now();
     const rt = testRuntime({ env: imdsEnv(), now: start });
-    expect(await run(argv("-v", "5"), rt)).toBe(0);
-    expect(imds.imdsRequests().length - before).toBe(3);
-    expect(rt.stderr.text()).toContain("IMDS answered 503; retrying in 2000 ms");
-    expect(rt.stderr.text()).toContain("IMDS answered 503; retrying in 6000 ms");
-    expect(rt.clock.now() - start).toBe(8000);
+    expect(await run(argv("-v", "1"), rt)).toBe(0);
+    imds.failNext(410, 1);
+    expect(await run(argv("-v", "1", "--client-id", USER.clientId), rt)).toBe(0);
+    expect(imds.imdsRequests().length - before).toBe(4);
+    const retries = rt.stderr.text().split("\n").filter((line) => line.includes("; retrying in "));
+    expect(retries).toHaveLength(2);
+    expect(retries[0]).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/metadata\/identity\/oauth2\/token: answered 503; retrying in \d\.\ds \(attempt 2 of 6\)$/);
+    expect(retries[1]).toMatch(/answered 410; retrying/);
+    // IMDS starts from 2 s, jittered into its upper half.
+    expect(rt.clock.now() - start).toBeGreaterThanOrEqual(2000);
+    expect(rt.clock.now() - start).toBeLessThanOrEqual(4000);
   });
 
-  test("--timeout cancels the retry wait: the run ends with the timeout error, not after the SDK's 5 retries", async () => {
+  test("--timeout bounds the retries: a wait that would pass it is not started, and IMDS's own answer is the error", async () => {
     imds.failNext(503, 100);
-    const rt = testRuntime({ env: imdsEnv() });
-    expect(await run(argv("--timeout", "1s"), rt)).toBe(1);
-    expect(rt.stderr.text().split("\n")[0]).toBe("Error: failed to get token: timed out after 1s");
+    const before = imds.imdsRequests().length;
+    const start = Date.now();
+    const rt = testRuntime({ env: imdsEnv(), now: start });
+    expect(await run(argv("--timeout", "5s"), rt)).toBe(1);
+    expect(rt.stderr.text().split("\n")[0]).toBe("Error: failed to get token: ManagedIdentityCredential authentication failed. The imds endpoint answered 503: temporarily_unavailable: IMDS is busy");
+    expect(imds.imdsRequests().length - before).toBeLessThanOrEqual(3);
+    expect(rt.clock.now() - start).toBeLessThan(5000);
     imds.failNext(503, 0);
   });
 });

@@ -11,7 +11,7 @@ export interface TestPki {
   caCertPem: string;
   /** Suitable for NODE_EXTRA_CA_CERTS. */
   caCertPath: string;
-  /** Signed by the CA; valid for IP:127.0.0.1 and DNS:localhost, EKU serverAuth. */
+  /** Signed by the CA; valid for IP:127.0.0.1, DNS:localhost and DNS:entra.kubelogin.test (reached through the test proxy), EKU serverAuth. */
   serverCertPem: string;
   serverKeyPem: string;
 }
@@ -92,6 +92,7 @@ export async function createTestPki(dir: string): Promise<TestPki> {
       altNames: [
         { type: 7, ip: "127.0.0.1" },
         { type: 2, value: "localhost" },
+        { type: 2, value: "entra.kubelogin.test" },
       ],
     },
   ]);

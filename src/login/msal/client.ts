@@ -13,6 +13,7 @@ import {
 } from "@azure/msal-node";
 import { createMsalCachePlugin } from "../../cache/msal-plugin.js";
 import { NetworkError } from "../../errors.js";
+import { networkErrorFor, retryingFetch } from "../http.js";
 import type { LoginDeps } from "../types.js";
 
 export interface MsalClientSettings {
@@ -76,15 +77,17 @@ function pluginFor(entry: string, deps: LoginDeps): ICachePlugin {
 }
 
 /**
- * MSAL's own client uses the global fetch and hides why a request failed ("fetch failed"). This
- * one goes through the run's fetch and signal (--timeout cancels the request in flight) and
- * names the host and the reason when the network fails.
+ * MSAL's own client uses the global fetch, never retries and hides why a request failed ("fetch
+ * failed"). This one goes through the run's fetch and signal (--timeout cancels the request in
+ * flight), retries transient faults (http.ts) and names the host and the reason when the network
+ * fails.
  */
-export function fetchNetworkClient(deps: Pick<LoginDeps, "rt" | "signal">): INetworkModule {
+export function fetchNetworkClient(deps: Pick<LoginDeps, "rt" | "log" | "signal" | "deadline">): INetworkModule {
+  const fetch = retryingFetch(deps);
   const send = async <T>(url: string, method: "GET" | "POST", options: NetworkRequestOptions | undefined): Promise<NetworkResponse<T>> => {
     let response: Response;
     try {
-      response = await deps.rt.fetch(url, {
+      response = await fetch(url, {
         method,
         headers: options?.headers ?? {},
         ...(method === "POST" ? { body: options?.body ?? "" } : {}),
@@ -113,17 +116,4 @@ export function fetchNetworkClient(deps: Pick<LoginDeps, "rt" | "signal">): INet
     sendGetRequestAsync: (url, options) => send(url, "GET", options),
     sendPostRequestAsync: (url, options) => send(url, "POST", options),
   };
-}
-
-/** A failed request as one sentence naming the host, with the way out for the common causes. */
-export function networkErrorFor(url: string, err: unknown): NetworkError {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  const reason = cause?.code ?? cause?.message ?? (err as Error).message;
-  const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/.test(reason);
-  return new NetworkError(`could not reach the identity provider at ${new URL(url).origin}: ${reason}`, {
-    hint: tls
-      ? "the TLS certificate is not trusted; if a proxy inspects TLS, point NODE_EXTRA_CA_CERTS at its CA certificate"
-      : "check --authority-host / --environment, the network and any proxy settings (HTTPS_PROXY, NO_PROXY)",
-    cause: err,
-  });
 }

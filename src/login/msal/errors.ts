@@ -4,7 +4,7 @@
 import { AuthenticationError, KubeloginError, ValidationError, type EntraIds } from "../../errors.js";
 import type { Origin } from "../../options/origin.js";
 import type { Provenance } from "../../options/resolve.js";
-import { networkErrorFor } from "./client.js";
+import { networkErrorFor } from "../http.js";
 
 /** The option that carried the credential the request authenticated with. */
 export type CredentialOption = "clientSecret" | "clientCertificate" | "password" | "federatedTokenFile";
@@ -64,17 +64,26 @@ export function hintFor(code: string, ctx: MsalErrorContext): string | undefined
         : "the signed client assertion is outside its valid time range; check this machine's clock";
     case "50126":
       return `the user name or password was rejected; check --username${from(p.username)} and ${credentialFlag(ctx)}`;
+    case "50020":
+      return `the signed-in account is not a member or guest of tenant ${ctx.tenantId}; sign in with an account of that tenant, have it invited as a guest, or check --tenant-id${from(p.tenantId)}`;
     case "50076":
     case "50079":
-      return "this account needs multi-factor authentication, which --login ropc cannot do; use --login devicecode or interactive";
+      return ctx.credential === "password"
+        ? "this account needs multi-factor authentication, which --login ropc cannot do; use --login devicecode or interactive"
+        : "this account needs multi-factor authentication; sign in again with --login devicecode or interactive and complete it";
     case "53003":
-      return "a Conditional Access policy blocked this sign-in, which --login ropc cannot satisfy; use --login devicecode or interactive";
+      return ctx.credential === "password"
+        ? "a Conditional Access policy blocked this sign-in, which --login ropc cannot satisfy; use --login devicecode or interactive"
+        : "a Conditional Access policy blocked this sign-in (device, location or app not allowed); ask the tenant's administrator which policy applies, with the trace id below";
     case "65001":
       return `app ${ctx.clientId} has not been granted consent in tenant ${ctx.tenantId}; an administrator must grant it`;
+    case "500011":
+    case "650057":
+      return `no resource (API) matches --server-id${from(p.serverId)} in tenant ${ctx.tenantId}; check it: for AKS with Entra ID it is 6dae42f8-4368-4678-94ff-3960e28e3630`;
     case "70043":
     case "700082":
     case "50173":
-      return "the saved sign-in has expired; sign in again (kubelogin remove-cache-dir clears it)";
+      return "the saved sign-in has expired or was revoked; sign in again (kubelogin remove-cache-dir clears it)";
     default:
       return undefined;
   }

@@ -2,7 +2,7 @@
 // for the credential actually in use.
 import { describe, expect, test } from "vitest";
 import { AuthenticationError, NetworkError } from "../../../src/errors.js";
-import { networkErrorFor } from "../../../src/login/msal/client.js";
+import { networkErrorFor } from "../../../src/login/http.js";
 import { extractEntraIds, fromMsalError, hintFor, type MsalErrorContext } from "../../../src/login/msal/errors.js";
 import { resolveOptions } from "../../../src/options/resolve.js";
 import { parseFlags } from "../../../src/options/parse-flags.js";
@@ -30,6 +30,35 @@ describe("hintFor", () => {
     ["50076", "password", "this account needs multi-factor authentication, which --login ropc cannot do; use --login devicecode or interactive"],
   ] as const)("AADSTS%s with the %s names what to fix", (code, credential, hint) => {
     expect(hintFor(code, context(credential))).toBe(hint);
+  });
+
+  // Issue 12's catalogue: each common code has a cause and a next step, whichever mode met it.
+  test.each([
+    ["7000215", "clientSecret", /client secret was rejected.*--client-secret/],
+    ["7000222", "clientSecret", /has expired; create a new one/],
+    ["700016", undefined, /^no app app-id in tenant tenant; check --client-id and --tenant-id$/],
+    ["90002", undefined, /^tenant "tenant" does not exist in this cloud; check --tenant-id/],
+    ["50020", "password", /not a member or guest of tenant tenant; .*--tenant-id/],
+    ["50076", undefined, /multi-factor authentication; sign in again with --login devicecode or interactive/],
+    ["50079", "password", /which --login ropc cannot do/],
+    ["53003", undefined, /Conditional Access policy blocked this sign-in \(device, location or app not allowed\)/],
+    ["53003", "password", /which --login ropc cannot satisfy; use --login devicecode or interactive$/],
+    ["700024", "federatedTokenFile", /federated token has expired/],
+    ["50173", undefined, /sign in again \(kubelogin remove-cache-dir clears it\)$/],
+    ["700082", undefined, /sign in again/],
+    ["70043", undefined, /sign in again/],
+    ["50126", "password", /user name or password was rejected/],
+    ["65001", undefined, /^app app-id has not been granted consent in tenant tenant; an administrator must grant it$/],
+    ["500011", undefined, /--server-id.*6dae42f8-4368-4678-94ff-3960e28e3630/],
+  ] as const)("catalogue: AADSTS%s (credential %s)", (code, credential, hint) => {
+    expect(hintFor(code, context(credential))).toMatch(hint);
+  });
+
+  test("the error keeps Entra's AADSTS code and text, and adds the catalogue's hint", async () => {
+    const text = "AADSTS50020: User account 'guest@fabrikam.com' from identity provider 'live.com' does not exist in tenant 'Contoso'. Trace ID: 0a0a0a0a-0000-4000-8000-000000000001 Correlation ID: 0b0b0b0b-0000-4000-8000-000000000002 Timestamp: 2031-01-01 00:00:00Z";
+    const error = await fromMsalError({ errorCode: "invalid_grant", errorMessage: text }, context("password"));
+    expect(error.message).toBe("invalid_grant: AADSTS50020: User account 'guest@fabrikam.com' from identity provider 'live.com' does not exist in tenant 'Contoso'.");
+    expect(error.hint).toMatch(/not a member or guest of tenant tenant/);
   });
 
   test("a rejected credential never blames --client-secret when a certificate was used", () => {
@@ -69,6 +98,18 @@ describe("networkErrorFor", () => {
       expect(error.hint).toContain("NODE_EXTRA_CA_CERTS");
     },
   );
+
+  test("an expired certificate points at the clock and the proxy's certificate", () => {
+    const error = networkErrorFor("https://login.example.com/", new TypeError("fetch failed", { cause: { code: "CERT_HAS_EXPIRED" } }));
+    expect(error.hint).toMatch(/^login\.example\.com's TLS certificate is outside its validity period; check this machine's clock/);
+  });
+
+  test("a TLS failure through a proxy names the proxy (never its credentials) and its CA certificate", () => {
+    const failure = Object.assign(new TypeError("fetch failed", { cause: { code: "SELF_SIGNED_CERT_IN_CHAIN" } }), { viaProxy: "http://proxy.corp:3128" });
+    const error = networkErrorFor("https://login.example.com/t", failure);
+    expect(error.message).toBe("could not reach the identity provider at https://login.example.com through the proxy http://proxy.corp:3128: SELF_SIGNED_CERT_IN_CHAIN");
+    expect(error.hint).toContain("NODE_EXTRA_CA_CERTS");
+  });
 
   test("a refused connection points at the authority and proxy settings", () => {
     const error = networkErrorFor("https://127.0.0.1:9/", new TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } }));

@@ -4,16 +4,16 @@
 // that cannot start, or starts where nobody sees it (SSH, WSL, a container), never leaves the
 // user waiting on nothing. After the first sign-in the auth record names the account, and MSAL's
 // refresh token signs it in silently until Entra refuses it.
-import { AuthenticationError, MissingOptionError, NotImplementedError, ValidationError } from "../errors.js";
+import { AuthenticationError, MissingOptionError, ValidationError } from "../errors.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { findRecord, recordFor, saveRecord, USER_SIGN_IN_CACHE_ENTRY, type AuthenticationRecord, type RecordFiles, type RecordTarget } from "./auth-record.js";
 import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId, type EntraTarget } from "./authority.js";
+import { popBindingFor, withPopTokenRequests, type PopBinding } from "./pop.js";
 import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "./types.js";
 
 const messages = {
   clientId: "client ID cannot be empty",
   tenantId: "tenant ID cannot be empty",
-  pop: "--pop-enabled interactive login is not implemented yet in this kubelogin",
   redirectUrl: (url: string) => `invalid --redirect-url "${url}": it must be an http://localhost URL, optionally with a port`,
   portInUse: (port: number) => `cannot receive the sign-in on port ${port} (--redirect-url): the port is in use`,
   browserOpened: (url: string) => `A browser should open for the sign-in. If none does, open this URL in a browser on this machine:\n${url}`,
@@ -53,7 +53,6 @@ function checkOptions(o: Readonly<GetTokenOptions>): void {
   if (!isValidTenantId(o.tenantId)) {
     throw new ValidationError(INVALID_TENANT_MESSAGE, { hint: "--tenant-id takes a tenant ID (a GUID) or a domain name such as contoso.onmicrosoft.com" });
   }
-  if (o.isPopTokenEnabled) throw new NotImplementedError(messages.pop, { hint: "drop --pop-enabled/--pop-claims to get a bearer token" });
 }
 
 /** A --login-hint asks for that user: another user's record does not pick the account. */
@@ -62,6 +61,7 @@ const acceptsRecord = (loginHint: string) => (record: AuthenticationRecord): boo
 
 async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise<LoginPlan> {
   checkOptions(o);
+  const pop = o.isPopTokenEnabled ? await popBindingFor(o.popClaims, context.state) : undefined;
   const port = redirectPort(o.redirectUrl);
   const target = entraTarget(o);
   const recordTarget: RecordTarget = { authorityHost: target.authorityHost, tenantId: target.tenantId, clientId: o.clientId };
@@ -69,9 +69,10 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
   const record = await findRecord(files, recordTarget, acceptsRecord(o.loginHint));
   return {
     // The account is part of the key: two users signed in through one cache dir never get each other's token.
-    cacheKey: ["interactive", target.authorityHost, target.tenantId, o.clientId, target.scope, record?.homeAccountId ?? "no account yet"],
-    warnings: target.warnings,
-    acquire: (deps) => acquireToken(o, { target, port, record, files, recordTarget }, deps),
+    cacheKey: ["interactive", target.authorityHost, target.tenantId, o.clientId, target.scope, record?.homeAccountId ?? "no account yet", ...(pop?.cacheKeyPart ?? [])],
+    warnings: [...target.warnings, ...(pop?.warnings ?? [])],
+    ...(pop ? { present: pop.present } : {}),
+    acquire: (deps) => acquireToken(o, { target, port, record, files, recordTarget, pop }, deps),
   };
 }
 
@@ -81,11 +82,15 @@ interface Planned {
   readonly record: AuthenticationRecord | undefined;
   readonly files: RecordFiles;
   readonly recordTarget: RecordTarget;
+  readonly pop: PopBinding | undefined;
 }
 
-async function acquireToken(o: Readonly<GetTokenOptions>, planned: Planned, deps: LoginDeps): Promise<AccessToken> {
-  const { target, port, record } = planned;
-  deps.log.v(5, "using credential: InteractiveBrowserCredential");
+async function acquireToken(o: Readonly<GetTokenOptions>, planned: Planned, runDeps: LoginDeps): Promise<AccessToken> {
+  const { target, port, record, pop } = planned;
+  const deps = pop ? withPopTokenRequests(runDeps, pop.key) : runDeps;
+  // A PoP token is bound to our key: MSAL returns it unsigned, and never one from its bearer cache.
+  const popRequest = pop ? { popKid: pop.key.thumbprint, forceRefresh: true } : {};
+  deps.log.v(5, `using credential: InteractiveBrowserCredential${pop ? "WithPoP" : ""}`);
   const [{ createPublicClient, authorityFor }, { fromMsalError }, { InteractionRequiredAuthError }] = await Promise.all([
     import("./msal/client.js"),
     import("./msal/errors.js"),
@@ -118,7 +123,7 @@ async function acquireToken(o: Readonly<GetTokenOptions>, planned: Planned, deps
       : ((await cache.getAllAccounts()).find((a) => a.username.toLowerCase() === o.loginHint.toLowerCase()) ?? null);
   if (account) {
     try {
-      const result = await app.acquireTokenSilent({ account, scopes });
+      const result = await app.acquireTokenSilent({ account, scopes, ...popRequest });
       if (result?.accessToken && result.expiresOn) return { token: result.accessToken, expiresOn: result.expiresOn.getTime() };
     } catch (err) {
       if (!(err instanceof InteractionRequiredAuthError)) throw (await translate(err)).wrap("failed to get token");
@@ -136,6 +141,7 @@ async function acquireToken(o: Readonly<GetTokenOptions>, planned: Planned, deps
       errorTemplate: messages.errorPage,
       ...(port === 0 ? {} : { preferredPort: port }),
       ...(o.loginHint === "" ? {} : { loginHint: o.loginHint }),
+      ...(pop ? { popKid: pop.key.thumbprint } : {}),
     });
   } catch (err) {
     throw (await translate(err)).wrap("failed to authenticate");

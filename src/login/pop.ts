@@ -51,8 +51,12 @@ export interface PopKey {
 export function popKeyFrom(privateKey: KeyObject): PopKey {
   const jwk = createPublicKey(privateKey).export({ format: "jwk" });
   if (jwk.kty !== "RSA" || !jwk.n || !jwk.e) throw new ValidationError("the PoP key is not an RSA key");
-  const thumbprint = createHash("sha256").update(`{"e":"${jwk.e}","kty":"RSA","n":"${jwk.n}"}`).digest("base64url");
-  return { privateKey, n: jwk.n, e: jwk.e, thumbprint };
+  return { privateKey, n: jwk.n, e: jwk.e, thumbprint: jwkThumbprint(jwk.e, jwk.n) };
+}
+
+/** RFC 7638 for an RSA key: the required members in lexicographic order, no whitespace. */
+export function jwkThumbprint(e: string, n: string): string {
+  return createHash("sha256").update(`{"e":"${e}","kty":"RSA","n":"${n}"}`).digest("base64url");
 }
 
 /** PEM `RSA PRIVATE KEY` (PKCS#1), as upstream stores it. */

@@ -45,7 +45,7 @@ describe("kubectl 1.33 gets nodes with a PoP token; the second call is served fr
     ["spn with a certificate", () => ({ args: [...common("spn", stack.certApp.clientId), "--client-certificate", stack.certApp.files.pkcs1Pem], env: {} })],
     ["ropc", () => ({ args: [...common("ropc", PUBLIC_CLIENT), "--username", ALICE.username], env: { AZURE_PASSWORD: ALICE.password } })],
   ])("%s", async (_name, setup) => {
-    const { args, env } = setup();
+    const { args, env } = setup() as { args: string[]; env: Record<string, string> };
     const kubeconfig = await stack.writeKubeconfig(`pop-${cacheCounter}`, {
       args,
       env: Object.entries(env).map(([name, value]) => ({ name, value })),

@@ -262,9 +262,13 @@ export async function diagnose(args: readonly string[], ctx: CommandContext): Pr
   const base = { version: 1 as const, exec: null, plugin: null, options: [], cache: null, network, token: null };
 
   const loaded = await loadKubeconfig({ explicitPath: String(parsed.values.kubeconfig ?? ""), env: rt.env, homedir: rt.homedir });
-  const merged = loaded.merged as YamlMap;
+  // client-go: the first file that sets current-context, and the first file that defines a cluster, win.
+  const docs = loaded.files.map((file) => file.doc as YamlMap);
+  const clusters = docs.flatMap((doc) => (Array.isArray(doc.clusters) ? [...doc.clusters].reverse() : []));
+  const merged: YamlMap = { ...loaded.merged, clusters };
   const files = loaded.files.map((file) => file.path);
-  const contextName = String(parsed.values.context ?? "") || stringField(merged, "current-context");
+  const currentContext = docs.map((doc) => stringField(doc, "current-context")).find((name) => name !== "") ?? "";
+  const contextName = String(parsed.values.context ?? "") || currentContext;
   const finish = (partial: Partial<DoctorReport>): DoctorReport => ({ ...base, kubeconfig: files, context: null, ...partial, problems, warnings });
   if (contextName === "") {
     problems.push(messages.noCurrentContext);

@@ -145,3 +145,12 @@ test("the key is persisted as an RSA PRIVATE KEY and reused; an unreadable key i
   expect(segment(segment(tokenOf(third), 1).at as string, 1).cnf).toEqual({ kid, xms_ksl: "sw" });
   expect(await readFile(keyFile, "utf8")).toMatch(/^-----BEGIN RSA PRIVATE KEY-----\n/);
 });
+
+test("the inner token alone, presented as a bearer token, is refused: it is bound to the key", async () => {
+  const result = await stack.kubelogin(common("spn", stack.secretApp.clientId), { env: { AZURE_CLIENT_SECRET: stack.secretApp.secret } });
+  expect(result.code, result.stderr).toBe(0);
+  const inner = segment(tokenOf(result), 1).at as string;
+  const response = await fetch(`${stack.api.url}/version`, { headers: { authorization: `Bearer ${inner}` } });
+  expect(response.status).toBe(401);
+  expect(stack.api.requests.at(-1)?.reason).toBe("a PoP-bound token presented without its envelope");
+});

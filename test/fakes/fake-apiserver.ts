@@ -242,7 +242,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions): Promise
           ? { reason: "no bearer token" }
           : isPopEnvelope(token)
             ? checkPopToken(token, { issuerKey, audience: options.audience, armId: options.armId, nonces: popNonces })
-            : checkToken(token, issuerKey, options.audience);
+            : refuseBoundBearer(checkToken(token, issuerKey, options.audience));
       let reply: Reply;
       if ("claims" in verdict) {
         if (verdict.pop !== undefined) acceptedPop.push(verdict.pop);
@@ -322,6 +322,11 @@ interface PopCheck {
   armId: string | undefined;
   /** nonce → the envelope that used it. */
   nonces: Map<string, string>;
+}
+
+/** A token bound to a key is worthless without the proof: presented bare, it is refused. */
+function refuseBoundBearer(verdict: { claims: TokenClaims } | { reason: string }): { claims: TokenClaims } | { reason: string } {
+  return "claims" in verdict && verdict.claims.cnf !== undefined ? { reason: "a PoP-bound token presented without its envelope" } : verdict;
 }
 
 function isPopEnvelope(token: string): boolean {

@@ -6,4 +6,5 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   "convert-kubeconfig": () => import("./convert-kubeconfig.js").then((m) => m.convertKubeconfigCommand),
   "remove-cache-dir": () => import("./remove-cache-dir.js").then((m) => m.removeCacheDirCommand),
   "remove-tokens": () => import("./remove-cache-dir.js").then((m) => m.removeTokensCommand),
+  doctor: () => import("./doctor.js").then((m) => m.doctorCommand),
 };

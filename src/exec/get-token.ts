@@ -31,17 +31,19 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
   const deadline = rt.clock.now() + o.timeout;
 
   const strategy = await (deps.strategyFor ?? loadStrategy)(o.loginMethod);
+  const stores = createStores({ cacheDir: o.cacheDir, now: rt.clock.now });
   const makePlan = async (): Promise<LoginPlan> => {
     try {
-      return await strategy.plan(o, { env: rt.env, homedir: rt.homedir, cacheDir: o.cacheDir });
+      return await strategy.plan(o, { env: rt.env, homedir: rt.homedir, cacheDir: o.cacheDir, state: stores.longLived });
     } catch (err) {
       throw err instanceof KubeloginError ? err.wrap("failed to create azidentity credential") : err;
     }
   };
   const plan = await makePlan();
   for (const warning of plan.warnings) rt.stderr.write(`Warning: ${warning}\n`);
+  const presented = (token: CachedToken): CachedToken =>
+    plan.present ? { token: plan.present(token.token, rt.clock.now()), expiresOn: token.expiresOn } : token;
 
-  const stores = createStores({ cacheDir: o.cacheDir, now: rt.clock.now });
   const tokens = stores.accessTokens;
   const entry = tokenEntryName(plan.cacheKey);
   const reportCorrupt = (aside: string | undefined): void =>
@@ -58,7 +60,7 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
   });
   if (cached && isFresh(cached, rt.clock.now())) {
     log.v(5, () => `serving the cached token for ${strategy.mode} (expires ${new Date(cached.expiresOn).toISOString()})`);
-    writeExecCredential(rt.stdout, execInfo.apiVersion, cached);
+    writeExecCredential(rt.stdout, execInfo.apiVersion, presented(cached));
     return;
   }
 
@@ -112,7 +114,7 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
     log.v(1, `the token cache in ${tokens.location} is unusable (${err.message}); continuing without it`);
     token = await acquire();
   }
-  writeExecCredential(rt.stdout, execInfo.apiVersion, token);
+  writeExecCredential(rt.stdout, execInfo.apiVersion, presented(token));
 }
 
 /** Device-code messages go to stderr at once (kubectl passes it through); the browser comes from the runtime. */

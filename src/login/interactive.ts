@@ -4,16 +4,16 @@
 // that cannot start, or starts where nobody sees it (SSH, WSL, a container), never leaves the
 // user waiting on nothing. After the first sign-in the auth record names the account, and MSAL's
 // refresh token signs it in silently until Entra refuses it.
-import { MissingOptionError, NotImplementedError, ValidationError } from "../errors.js";
+import { MissingOptionError, ValidationError } from "../errors.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { findRecord, type AuthenticationRecord, type RecordFiles, type RecordTarget } from "./auth-record.js";
 import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId, type EntraTarget } from "./authority.js";
+import { popBindingFor, withPopTokenRequests, type PopBinding } from "./pop.js";
 import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "./types.js";
 
 const messages = {
   clientId: "client ID cannot be empty",
   tenantId: "tenant ID cannot be empty",
-  pop: "--pop-enabled interactive login is not implemented yet in this kubelogin",
   redirectUrl: (url: string) => `invalid --redirect-url "${url}": it must be an http://localhost URL, optionally with a port`,
   portInUse: (port: number) => `cannot receive the sign-in on port ${port} (--redirect-url): the port is in use`,
   browserOpened: (url: string) => `A browser should open for the sign-in. If none does, open this URL in a browser on this machine:\n${url}`,
@@ -52,7 +52,6 @@ function checkOptions(o: Readonly<GetTokenOptions>): void {
   if (!isValidTenantId(o.tenantId)) {
     throw new ValidationError(INVALID_TENANT_MESSAGE, { hint: "--tenant-id takes a tenant ID (a GUID) or a domain name such as contoso.onmicrosoft.com" });
   }
-  if (o.isPopTokenEnabled) throw new NotImplementedError(messages.pop, { hint: "drop --pop-enabled/--pop-claims to get a bearer token" });
 }
 
 /** A --login-hint asks for that user: another user's record does not pick the account. */
@@ -61,6 +60,7 @@ const acceptsRecord = (loginHint: string) => (record: AuthenticationRecord): boo
 
 async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise<LoginPlan> {
   checkOptions(o);
+  const pop = o.isPopTokenEnabled ? await popBindingFor(o.popClaims, context.state) : undefined;
   const port = redirectPort(o.redirectUrl);
   const target = entraTarget(o);
   const recordTarget: RecordTarget = { authorityHost: target.authorityHost, tenantId: target.tenantId, clientId: o.clientId };
@@ -68,14 +68,23 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
   const record = await findRecord(files, recordTarget, acceptsRecord(o.loginHint));
   return {
     // The account is part of the key: two users signed in through one cache dir never get each other's token.
-    cacheKey: ["interactive", target.authorityHost, target.tenantId, o.clientId, target.scope, record?.homeAccountId ?? "no account yet"],
-    warnings: target.warnings,
-    acquire: (deps) => acquireToken(o, target, port, files, deps),
+    cacheKey: ["interactive", target.authorityHost, target.tenantId, o.clientId, target.scope, record?.homeAccountId ?? "no account yet", ...(pop?.cacheKeyPart ?? [])],
+    warnings: [...target.warnings, ...(pop?.warnings ?? [])],
+    ...(pop ? { present: pop.present } : {}),
+    acquire: (deps) => acquireToken(o, target, port, files, pop, deps),
   };
 }
 
-async function acquireToken(o: Readonly<GetTokenOptions>, target: EntraTarget, port: number, files: RecordFiles, deps: LoginDeps): Promise<AccessToken> {
+async function acquireToken(
+  o: Readonly<GetTokenOptions>,
+  target: EntraTarget,
+  port: number,
+  files: RecordFiles,
+  pop: PopBinding | undefined,
+  runDeps: LoginDeps,
+): Promise<AccessToken> {
   const { signInUser } = await import("./user-sign-in.js");
+  const deps = pop ? withPopTokenRequests(runDeps, pop.key) : runDeps;
   return signInUser(
     {
       target,
@@ -83,7 +92,9 @@ async function acquireToken(o: Readonly<GetTokenOptions>, target: EntraTarget, p
       files,
       acceptRecord: acceptsRecord(o.loginHint),
       accountHint: o.loginHint,
-      credentialName: "InteractiveBrowserCredential",
+      credentialName: pop ? "InteractiveBrowserCredentialWithPoP" : "InteractiveBrowserCredential",
+      // A PoP token is bound to our key: MSAL returns it unsigned, and never one from its bearer cache.
+      ...(pop ? { silentRequest: { popKid: pop.key.thumbprint, forceRefresh: true } } : {}),
       prompt: (app, scopes) =>
         app.acquireTokenInteractive({
           scopes,
@@ -92,6 +103,7 @@ async function acquireToken(o: Readonly<GetTokenOptions>, target: EntraTarget, p
           errorTemplate: messages.errorPage,
           ...(port === 0 ? {} : { preferredPort: port }),
           ...(o.loginHint === "" ? {} : { loginHint: o.loginHint }),
+          ...(pop ? { popKid: pop.key.thumbprint } : {}),
         }),
     },
     deps,

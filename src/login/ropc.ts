@@ -5,11 +5,12 @@
 // served someone's token (upstream's documented caveat). A password grant needs no person, so
 // this costs one request per token lifetime and no prompt.
 import { createHash } from "node:crypto";
-import { MissingOptionError, NotImplementedError, ValidationError } from "../errors.js";
+import { MissingOptionError, ValidationError } from "../errors.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { userCacheKey } from "./auth-record.js";
 import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId } from "./authority.js";
 import { recordFilesFor } from "./devicecode.js";
+import { popBindingFor, withPopTokenRequests } from "./pop.js";
 import type { LoginPlan, LoginStrategy, PlanContext } from "./types.js";
 
 const messages = {
@@ -17,7 +18,6 @@ const messages = {
   tenantId: "tenant ID cannot be empty",
   username: "username cannot be empty",
   password: "password cannot be empty",
-  pop: "--pop-enabled username/password login is not implemented yet in this kubelogin",
 } as const;
 
 function checkOptions(o: Readonly<GetTokenOptions>): void {
@@ -28,19 +28,20 @@ function checkOptions(o: Readonly<GetTokenOptions>): void {
   }
   if (o.username === "") throw new MissingOptionError(messages.username, "--username", envNamesFor("username", o));
   if (o.password === "") throw new MissingOptionError(messages.password, "--password", envNamesFor("password", o));
-  if (o.isPopTokenEnabled) throw new NotImplementedError(messages.pop, { hint: "drop --pop-enabled/--pop-claims to get a bearer token" });
 }
 
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
 
 async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise<LoginPlan> {
   checkOptions(o);
+  const pop = o.isPopTokenEnabled ? await popBindingFor(o.popClaims, context.state) : undefined;
   const target = entraTarget(o);
   const files = recordFilesFor(context);
   return {
     // The user name and password say whose token it is; no record is needed to tell.
-    cacheKey: userCacheKey("ropc", target, o.clientId, undefined, ["user", o.username.toLowerCase(), sha256(o.password)]),
-    warnings: target.warnings,
+    cacheKey: userCacheKey("ropc", target, o.clientId, undefined, ["user", o.username.toLowerCase(), sha256(o.password), ...(pop?.cacheKeyPart ?? [])]),
+    warnings: [...target.warnings, ...(pop?.warnings ?? [])],
+    ...(pop ? { present: pop.present } : {}),
     acquire: async (deps) => {
       const { signInUser } = await import("./user-sign-in.js");
       return signInUser(
@@ -50,10 +51,11 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
           files,
           silent: false,
           credential: "password",
-          credentialName: "UsernamePasswordCredential",
-          prompt: (app, scopes) => app.acquireTokenByUsernamePassword({ scopes, username: o.username, password: o.password }),
+          credentialName: pop ? "UsernamePasswordCredentialWithPoP" : "UsernamePasswordCredential",
+          prompt: (app, scopes) =>
+            app.acquireTokenByUsernamePassword({ scopes, username: o.username, password: o.password, ...(pop ? { popKid: pop.key.thumbprint } : {}) }),
         },
-        deps,
+        pop ? withPopTokenRequests(deps, pop.key) : deps,
       );
     },
   };

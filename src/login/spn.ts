@@ -1,21 +1,23 @@
 // Service principal login (compat spec §3.6): client credentials with a secret, or with a PEM or
 // PFX certificate, through MSAL's confidential client. A certificate beats a secret when both are
-// set, as upstream. --legacy sends the same credential to the ADAL v1 endpoint (adal-v1.ts); the
-// PoP variant belongs in this file.
+// set, as upstream. --legacy sends the same credential to the ADAL v1 endpoint (adal-v1.ts);
+// --pop-enabled asks for a token bound to the PoP key (pop.ts).
 import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import { open, stat } from "node:fs/promises";
-import { CertificateError, KubeloginError, MissingOptionError, NotImplementedError, ValidationError } from "../errors.js";
+import { CertificateError, KubeloginError, MissingOptionError, ValidationError } from "../errors.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { goPathError } from "../os-error.js";
 import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId, resourceFor, type EntraTarget } from "./authority.js";
-import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy } from "./types.js";
+import { popBindingFor, withPopTokenRequests, type PopBinding } from "./pop.js";
+import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "./types.js";
 
 const messages = {
   clientId: "client ID cannot be empty",
   tenantId: "tenant ID cannot be empty",
   clientSecret: "client secret cannot be empty",
-  pop: "--pop-enabled service principal login is not implemented yet in this kubelogin",
+  popFailed: (certificate: boolean) => `failed to create PoP token using client ${certificate ? "certificate" : "secret"} credential`,
+  popInner: "failed to create service principal PoP token using credential",
   notRegularFile: "not a regular file",
 } as const;
 
@@ -38,8 +40,6 @@ function checkOptions(o: Readonly<GetTokenOptions>): void {
     const names = [...envNamesFor("clientSecret", o), ...envNamesFor("clientCertificate", o)];
     throw new MissingOptionError(messages.clientSecret, "--client-secret or --client-certificate", names);
   }
-  // Legacy beats PoP, as upstream's dispatch does.
-  if (!o.legacy && o.isPopTokenEnabled) throw new NotImplementedError(messages.pop, { hint: "drop --pop-enabled/--pop-claims to get a bearer token" });
 }
 
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
@@ -68,11 +68,21 @@ function certificateReadError(path: string, reason: string, cause?: unknown): Ce
   });
 }
 
-async function plan(o: Readonly<GetTokenOptions>): Promise<LoginPlan> {
+async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise<LoginPlan> {
   checkOptions(o);
+  // Legacy beats PoP, as upstream's dispatch does.
+  const pop = !o.legacy && o.isPopTokenEnabled ? await popBindingFor(o.popClaims, context.state) : undefined;
   const target = entraTarget(o);
   const usesCertificate = o.clientCertificate !== "";
   const credential = usesCertificate ? await certificateFingerprint(o.clientCertificate, o.clientCertificatePassword) : ["secret", sha256(o.clientSecret)];
+  if (pop) {
+    return {
+      cacheKey: spnCacheKey(target, o.clientId, { popClaimU: pop.u }, [...credential, ...pop.cacheKeyPart]),
+      warnings: [...target.warnings, ...pop.warnings],
+      acquire: (deps) => acquireToken(o, target, deps, pop),
+      present: pop.present,
+    };
+  }
   return {
     cacheKey: spnCacheKey(target, o.clientId, o.legacy ? "legacy" : "bearer", credential),
     warnings: target.warnings,
@@ -105,7 +115,8 @@ async function loadCertificate(path: string, password: string) {
   return parseClientCertificate(data, path, password);
 }
 
-async function acquireToken(o: Readonly<GetTokenOptions>, target: EntraTarget, deps: LoginDeps): Promise<AccessToken> {
+async function acquireToken(o: Readonly<GetTokenOptions>, target: EntraTarget, runDeps: LoginDeps, pop?: PopBinding): Promise<AccessToken> {
+  const deps = pop ? withPopTokenRequests(runDeps, pop.key) : runDeps;
   const usesCertificate = o.clientCertificate !== "";
   let credential;
   try {
@@ -115,13 +126,13 @@ async function acquireToken(o: Readonly<GetTokenOptions>, target: EntraTarget, d
   } catch (err) {
     throw err instanceof KubeloginError ? err.wrap("failed to create azidentity credential") : err;
   }
-  deps.log.v(5, `using credential: ${usesCertificate ? "ClientCertificateCredential" : "ClientSecretCredential"}`);
+  deps.log.v(5, `using credential: ${usesCertificate ? "ClientCertificateCredential" : "ClientSecretCredential"}${pop ? "WithPoP" : ""}`);
 
   const [{ createConfidentialClient, authorityFor }, { fromMsalError }] = await Promise.all([import("./msal/client.js"), import("./msal/errors.js")]);
   deps.log.v(5, `getting token with scopes: [${target.scope}]`);
   try {
     const app = createConfidentialClient({ authorityHost: target.authorityHost, tenantId: target.tenantId, clientId: o.clientId }, credential, deps);
-    const result = await app.acquireTokenByClientCredential({ scopes: [target.scope] });
+    const result = await app.acquireTokenByClientCredential({ scopes: [target.scope], ...(pop ? { popKid: pop.key.thumbprint } : {}) });
     if (!result?.accessToken || !result.expiresOn) throw new KubeloginError("the identity provider returned no access token");
     return { token: result.accessToken, expiresOn: result.expiresOn.getTime() };
   } catch (err) {
@@ -135,7 +146,7 @@ async function acquireToken(o: Readonly<GetTokenOptions>, target: EntraTarget, d
       fetch: deps.rt.fetch,
       signal: deps.signal,
     });
-    throw translated.wrap("failed to get token");
+    throw (pop ? translated.wrap(messages.popInner).wrap(messages.popFailed(usesCertificate)) : translated).wrap("failed to get token");
   }
 }
 

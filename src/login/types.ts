@@ -42,6 +42,8 @@ export interface PlanContext {
   readonly homedir: string;
   /** Where the auth record (auth.json) and the other long-lived files live. */
   readonly cacheDir: string;
+  /** The long-lived store (LoginDeps.state): a PoP plan reads its key here, cache hits included. */
+  readonly state: TokenStore;
 }
 
 /**
@@ -59,6 +61,11 @@ export interface LoginPlan {
   /** Printed as `Warning: <text>` on stderr before anything else happens (unknown --environment). */
   readonly warnings: readonly string[];
   acquire(deps: LoginDeps): Promise<AccessToken>;
+  /**
+   * What kubectl gets for the token, made on every call from the cached or fresh token (PoP: a
+   * signed envelope with the time of the call); absent, the token as it is. Cheap and synchronous.
+   */
+  present?(token: string, now: number): string;
 }
 
 export interface LoginStrategy {

@@ -36,6 +36,8 @@ export interface UserSignIn {
   readonly accountHint?: string;
   /** false: never sign in silently (ropc: a wrong password must not get a token through a saved sign-in). */
   readonly silent?: boolean;
+  /** Added to the silent request (PoP: the key's kid, and never MSAL's cached bearer token). */
+  readonly silentRequest?: { readonly popKid?: string; readonly forceRefresh?: boolean };
   /** The credential option for error hints (ropc: password). */
   readonly credential?: CredentialOption;
   /** upstream's credential name, logged at -v 5. */
@@ -69,7 +71,7 @@ export async function signInUser(flow: UserSignIn, deps: LoginDeps): Promise<Acc
     deps.log.v(5, `getting token with scopes: [${target.scope}] for ${record ? "the saved account" : `the cached account ${flow.accountHint}`}`);
     let silent: AuthenticationResult | null | undefined;
     try {
-      silent = await app.acquireTokenSilent({ account, scopes });
+      silent = await app.acquireTokenSilent({ account, scopes, ...flow.silentRequest });
     } catch (err) {
       if (deps.signal.aborted) throw deps.signal.reason;
       if (!needsNewSignIn(err)) throw (await translate(err, flow, deps)).wrap("failed to get token");

@@ -7,7 +7,7 @@
 // Discovery is served in the legacy format only: kubectl asks for aggregated discovery first
 // (Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,...,application/json)
 // and falls back to per-group documents when the answer is plain application/json.
-import { createPublicKey, verify, type KeyObject } from "node:crypto";
+import { createHash, createPublicKey, verify, type KeyObject } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -21,6 +21,22 @@ export interface FakeApiServerOptions {
   issuerPublicKeyPem: string;
   /** Kubernetes minor version reported by /version; default "30". */
   serverMinor?: string;
+  /**
+   * The cluster's ARM id, as an Azure Arc cluster checks PoP tokens: their `u` claim must be this.
+   * Without it, PoP tokens are refused.
+   */
+  armId?: string;
+}
+
+/** What a verified PoP envelope said (pop tokens only). */
+export interface AcceptedPopToken {
+  /** The key's thumbprint (header kid = cnf.jwk kid = the access token's cnf.kid). */
+  kid: string;
+  ts: number;
+  u: string;
+  nonce: string;
+  /** The inner Entra access token. */
+  at: string;
 }
 
 export interface ApiServerRequest {
@@ -40,6 +56,8 @@ export interface FakeApiServer {
   requests: ApiServerRequest[];
   /** Every bearer token that was let in, in order (repeats included). */
   acceptedTokens: string[];
+  /** Every PoP envelope that was let in, in order (repeats included). */
+  acceptedPop: AcceptedPopToken[];
   close(): Promise<void>;
 }
 
@@ -76,6 +94,8 @@ export async function startFakeApiServer(options: FakeApiServerOptions): Promise
   const nodeCreated = new Date(Date.now() - NODE_AGE_MS).toISOString().replace(/\.\d+Z$/, "Z");
   const requests: ApiServerRequest[] = [];
   const acceptedTokens: string[] = [];
+  const acceptedPop: AcceptedPopToken[] = [];
+  const popNonces = new Map<string, string>();
   let serverAddress = "";
 
   const node = {
@@ -217,9 +237,15 @@ export async function startFakeApiServer(options: FakeApiServerOptions): Promise
       const method = incoming.method ?? "";
       const path = new URL(incoming.url ?? "/", "https://fake-apiserver.invalid").pathname;
       const token = bearerToken(incoming.headers.authorization);
-      const verdict = token === undefined ? { reason: "no bearer token" } : checkToken(token, issuerKey, options.audience);
+      const verdict: { claims: TokenClaims; pop?: AcceptedPopToken } | { reason: string } =
+        token === undefined
+          ? { reason: "no bearer token" }
+          : isPopEnvelope(token)
+            ? checkPopToken(token, { issuerKey, audience: options.audience, armId: options.armId, nonces: popNonces })
+            : refuseBoundBearer(checkToken(token, issuerKey, options.audience));
       let reply: Reply;
       if ("claims" in verdict) {
+        if (verdict.pop !== undefined) acceptedPop.push(verdict.pop);
         requests.push({ method, path, authorized: true });
         acceptedTokens.push(token ?? "");
         reply = route(method, { path, accept: incoming.headers.accept ?? "", claims: verdict.claims });
@@ -243,6 +269,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions): Promise
     caData: Buffer.from(options.pki.caCertPem).toString("base64"),
     requests,
     acceptedTokens,
+    acceptedPop,
     close: () => closeServer(server),
   };
 }
@@ -280,6 +307,71 @@ function checkToken(token: string, issuerKey: KeyObject, audience: string): { cl
   if (typeof claims.nbf === "number" && claims.nbf > now + CLOCK_SKEW_SECONDS) return { reason: "token not yet valid" };
   return { claims };
 }
+
+// --- proof-of-possession tokens (Azure Arc) ---
+// A PoP token is a JWS made by the client with its own key: {at, ts, u, cnf.jwk, nonce}. The
+// cluster checks the signature against cnf.jwk, that the inner Entra token is valid and bound to
+// that key (its cnf.kid is the key's RFC 7638 thumbprint), that u names this cluster, that ts is
+// recent, and that a nonce is never used for another envelope (kubectl reuses one envelope for
+// the requests of a run; each run presents a new one).
+const POP_TS_SKEW_SECONDS = 5 * 60;
+
+interface PopCheck {
+  issuerKey: KeyObject;
+  audience: string;
+  armId: string | undefined;
+  /** nonce → the envelope that used it. */
+  nonces: Map<string, string>;
+}
+
+/** A token bound to a key is worthless without the proof: presented bare, it is refused. */
+function refuseBoundBearer(verdict: { claims: TokenClaims } | { reason: string }): { claims: TokenClaims } | { reason: string } {
+  return "claims" in verdict && verdict.claims.cnf !== undefined ? { reason: "a PoP-bound token presented without its envelope" } : verdict;
+}
+
+function isPopEnvelope(token: string): boolean {
+  const header = decodeSegment(token.split(".")[0] ?? "");
+  return isRecord(header) && header.typ === "pop";
+}
+
+function decodeSegment(segment: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function checkPopToken(token: string, check: PopCheck): { claims: TokenClaims; pop: AcceptedPopToken } | { reason: string } {
+  const [encodedHeader = "", encodedPayload = "", encodedSignature = "", ...extra] = token.split(".");
+  const header = decodeSegment(encodedHeader);
+  const payload = decodeSegment(encodedPayload);
+  if (extra.length > 0 || !isRecord(header) || !isRecord(payload)) return { reason: "pop: not a JWS" };
+  if (header.alg !== "RS256") return { reason: `pop: unexpected alg ${String(header.alg)}` };
+  const { at, ts, u, cnf, nonce } = payload;
+  if (typeof at !== "string" || typeof ts !== "number" || typeof u !== "string" || typeof nonce !== "string" || !isRecord(cnf) || !isRecord(cnf.jwk)) {
+    return { reason: "pop: missing claims" };
+  }
+  const jwk = cnf.jwk;
+  if (jwk.kty !== "RSA" || typeof jwk.n !== "string" || typeof jwk.e !== "string") return { reason: "pop: cnf.jwk is not an RSA key" };
+  const thumbprint = createHash("sha256").update(`{"e":"${jwk.e}","kty":"RSA","n":"${jwk.n}"}`).digest("base64url");
+  if (header.kid !== thumbprint || jwk.kid !== thumbprint) return { reason: "pop: kid is not the thumbprint of cnf.jwk" };
+  const key = createPublicKey({ key: { kty: "RSA", n: jwk.n, e: jwk.e }, format: "jwk" });
+  if (!verify("sha256", Buffer.from(`${encodedHeader}.${encodedPayload}`), key, Buffer.from(encodedSignature, "base64url"))) {
+    return { reason: "pop: signature not made by cnf.jwk" };
+  }
+  const inner = checkToken(at, check.issuerKey, check.audience);
+  if (!("claims" in inner)) return { reason: `pop: inner token: ${inner.reason}` };
+  const bound = inner.claims.cnf;
+  if (!isRecord(bound) || bound.kid !== thumbprint) return { reason: "pop: the access token is not bound to cnf.jwk" };
+  if (check.armId === undefined || u !== check.armId) return { reason: `pop: u ${JSON.stringify(u)} is not this cluster` };
+  if (Math.abs(Math.floor(Date.now() / 1000) - ts) > POP_TS_SKEW_SECONDS) return { reason: "pop: ts is not recent" };
+  const usedBy = check.nonces.get(nonce);
+  if (usedBy !== undefined && usedBy !== token) return { reason: "pop: nonce replayed" };
+  check.nonces.set(nonce, token);
+  return { claims: inner.claims, pop: { kid: thumbprint, ts, u, nonce, at } };
+}
+// --- end proof-of-possession tokens ---
 
 function statusFailure(code: number, reason: string, message: string): object {
   return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code };

@@ -329,6 +329,29 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
     return entraError(400, "invalid_request", 90023, `Fake Entra has no route for ${request.method} ${request.path}.`);
   }
 
+  // --- proof-of-possession (token_type=pop) ---
+  // Entra binds the access token to the client's key: `req_cnf` names the key's thumbprint, the
+  // token carries it as cnf.kid, and the response says token_type "pop". Any grant can ask for it.
+  function bindToPopKey(request: RecordedRequest, reply: Reply): Reply {
+    if (!isTokenRequest(request) || request.form.token_type !== "pop") return reply;
+    let kid: unknown;
+    try {
+      kid = (JSON.parse(Buffer.from(request.form.req_cnf ?? "", "base64url").toString("utf8")) as { kid?: unknown }).kid;
+    } catch {
+      kid = undefined;
+    }
+    if (typeof kid !== "string" || kid === "") return entraError(400, "invalid_request", 9002313, "Invalid request. Request is malformed or invalid: req_cnf.");
+    const body = reply.body as { access_token?: unknown };
+    if (reply.status !== 200 || typeof body.access_token !== "string") return reply;
+    const parsed = parseJwt(body.access_token);
+    if (parsed === undefined) return reply;
+    const bound = signJwt(parsed.header, { ...parsed.payload, cnf: { kid, xms_ksl: "sw" } }, signingKeys.privateKey);
+    const index = issuedTokens.lastIndexOf(body.access_token);
+    if (index >= 0) issuedTokens[index] = bound;
+    return { ...reply, body: { ...reply.body, access_token: bound, token_type: "pop" } };
+  }
+  // --- end proof-of-possession ---
+
   const server: Server = createServer({ cert: options.pki.serverCertPem, key: options.pki.serverKeyPem });
   server.on("request", (incoming: IncomingMessage, response: ServerResponse) => {
     readBody(incoming)
@@ -345,7 +368,7 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
           return void response.end(JSON.stringify(fault.body ?? { error: "temporarily_unavailable", error_description: "AADSTS90033: A transient error has occurred. Please try again." }));
         }
         // --- end transient faults ---
-        const reply = route(recorded);
+        const reply = bindToPopKey(recorded, route(recorded));
         const clientRequestId = incoming.headers["client-request-id"];
         response.writeHead(reply.status, {
           "content-type": reply.html === undefined ? "application/json; charset=utf-8" : "text/html; charset=utf-8",

@@ -13,6 +13,8 @@ import { createClientCertificate, toPfx, type ClientCertificate, type TestPki } 
 
 export const KUBELOGIN_BIN = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
 export const SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
+/** The fake API server's ARM id, as an Azure Arc cluster checks a PoP token's u claim. */
+export const ARC_CLUSTER_ID = "/subscriptions/00000000-0000-0000-0000-0000000000bb/resourceGroups/arc/providers/Microsoft.Kubernetes/connectedClusters/arc-1";
 
 export interface ProcessResult {
   code: number;
@@ -116,7 +118,7 @@ export async function startLocalStack(pki: TestPki): Promise<LocalStack> {
     `#!/bin/sh\nif [ "$1" = get-token ]; then exec ${node} "$@" --authority-host "${entra.url}"; fi\nexec ${node} "$@"\n`,
     { mode: 0o755 },
   );
-  const api = await startFakeApiServer({ pki, audience: SERVER_ID, issuerPublicKeyPem: entra.publicKeyPem, serverMinor: "33" });
+  const api = await startFakeApiServer({ pki, audience: SERVER_ID, issuerPublicKeyPem: entra.publicKeyPem, serverMinor: "33", armId: ARC_CLUSTER_ID });
 
   const env = (extra: Record<string, string> = {}): Record<string, string> => ({
     PATH: `${binDir}:${process.env.PATH ?? "/usr/bin:/bin"}`,

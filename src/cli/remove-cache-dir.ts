@@ -36,7 +36,8 @@ async function removeCache(cacheDir: string, { rt, log }: CommandContext): Promi
   }
   log.v(5, `removing kubelogin's cached files from ${cacheDir}`);
   try {
-    await createStores({ cacheDir, now: rt.clock.now }).clearAll();
+    // The backend choice does not matter here: keychain items of this cache dir go whatever it is now.
+    await createStores({ cacheDir, now: rt.clock.now, log, env: rt.env }).clearAll();
   } catch (err) {
     throw fail(err instanceof CacheError ? err.cause : err);
   }

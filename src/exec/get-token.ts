@@ -2,7 +2,8 @@
 // request, cache key) → cached token, or, under a per-identity lock, one identity-provider
 // request → ExecCredential on stdout.
 import { withLock, type LockOptions } from "../cache/lock.js";
-import { createStores } from "../cache/stores.js";
+import { createStores, parseCacheBackend } from "../cache/stores.js";
+import { describeOrigin } from "../options/origin.js";
 import { formatTokenEntry, isFresh, readCachedToken, tokenEntryName, type CachedToken } from "../cache/token-cache.js";
 import { CacheError, KubeloginError, MissingOptionError, TimeoutError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -41,7 +42,16 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
   const plan = await makePlan();
   for (const warning of plan.warnings) rt.stderr.write(`Warning: ${warning}\n`);
 
-  const stores = createStores({ cacheDir: o.cacheDir, now: rt.clock.now });
+  const backendOrigin = describeOrigin(resolved.provenance.cacheBackend);
+  const stores = createStores({
+    cacheDir: o.cacheDir,
+    now: rt.clock.now,
+    backend: parseCacheBackend(o.cacheBackend, backendOrigin),
+    backendOrigin,
+    log,
+    env: rt.env,
+  });
+  if (log.level >= 1) log.v(1, await stores.describe());
   const tokens = stores.accessTokens;
   const entry = tokenEntryName(plan.cacheKey);
   const reportCorrupt = (aside: string | undefined): void =>

@@ -59,6 +59,11 @@ export interface KeychainStoreSettings {
   readonly cacheDir: string;
   readonly keychain: () => Promise<Keychain>;
   readonly chunkChars?: number;
+  /**
+   * Runs keychain calls one process at a time (the cache dir's file lock): libsecret reads an item
+   * that another process is still creating as a NULL secret, and keytar crashes on it.
+   */
+  readonly exclusive: <T>(work: () => Promise<T>) => Promise<T>;
   /** Told how many items clear() removed (remove-cache-dir says it at -v 1). */
   readonly cleared?: (count: number, service: string) => void;
 }
@@ -88,7 +93,7 @@ export function createKeychainStore(settings: KeychainStoreSettings): TokenStore
     const keychain = await settings.keychain();
     const service = await keychainService(cacheDir);
     try {
-      return await work(keychain, service);
+      return await settings.exclusive(() => work(keychain, service));
     } catch (err) {
       throw new CacheError(`could not ${action} the OS keychain (service "${service}"): ${describeKeychainFailure(err)}`, {
         hint: "unlock the keychain (on Linux: the Secret Service, e.g. gnome-keyring), or use --cache-backend file",

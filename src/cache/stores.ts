@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { KubeloginError, ValidationError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { createFileStore } from "./file-store.js";
+import { withLock, type LockOptions } from "./lock.js";
 import {
   createKeychainStore,
   describeKeychainFailure,
@@ -50,6 +51,8 @@ export interface CacheSettings {
   /** The run's environment: with no D-Bus session on Linux there is no Secret Service to ask. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly platform?: NodeJS.Platform;
+  /** How to take the cache dir's file lock, which every keychain call holds; without it, none is taken. */
+  readonly lock?: () => LockOptions;
   /** The keychain library (keytar by default). */
   readonly keychain?: () => Promise<Keychain>;
 }
@@ -98,9 +101,12 @@ export function createStores(settings: CacheSettings): CacheStores {
     keychainLoad ??= (settings.keychain ?? loadKeytar)();
     return keychainLoad;
   };
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> =>
+    settings.lock ? withLock(join(cacheDir, `${BACKEND_STATE}.lock`), settings.lock(), work) : work();
   const keychainStore = createKeychainStore({
     cacheDir,
     keychain,
+    exclusive,
     cleared: (count, service) => log?.v(1, `removed ${count} item(s) of keychain service "${service}"`),
   });
 
@@ -129,7 +135,8 @@ export function createStores(settings: CacheSettings): CacheStores {
     }
     let found: string;
     try {
-      found = (await probeKeychain(await keychain(), cacheDir)) === "has-items" ? "it holds our items" : "it accepted a write";
+      const loaded = await keychain();
+      found = (await exclusive(() => probeKeychain(loaded, cacheDir))) === "has-items" ? "it holds our items" : "it accepted a write";
     } catch (err) {
       const reason = err instanceof KeychainUnavailableError ? err.message : `the keychain refused access: ${describeKeychainFailure(err)}`;
       if (backend === "keychain") {

@@ -42,6 +42,12 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
   const plan = await makePlan();
   for (const warning of plan.warnings) rt.stderr.write(`Warning: ${warning}\n`);
 
+  const lock = (): LockOptions => ({
+    clock: rt.clock,
+    pid: rt.pid,
+    isProcessAlive: rt.isProcessAlive,
+    timeoutMs: Math.max(0, deadline - rt.clock.now()),
+  });
   const backendOrigin = describeOrigin(resolved.provenance.cacheBackend);
   const stores = createStores({
     cacheDir: o.cacheDir,
@@ -50,6 +56,7 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
     backendOrigin,
     log,
     env: rt.env,
+    lock,
   });
   if (log.level >= 1) log.v(1, await stores.describe());
   const tokens = stores.accessTokens;
@@ -72,12 +79,6 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
     return;
   }
 
-  const lock = (): LockOptions => ({
-    clock: rt.clock,
-    pid: rt.pid,
-    isProcessAlive: rt.isProcessAlive,
-    timeoutMs: Math.max(0, deadline - rt.clock.now()),
-  });
   const interaction = interactionFor(rt, execInfo.interactive);
   const loginDeps = (signal: AbortSignal): LoginDeps => ({
     rt,

@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, realpath } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadTestPki } from "../support/pki.js";
-import { SERVER_ID, startLocalStack, type LocalStack, type ProcessResult } from "../support/local-stack.js";
+import { KUBELOGIN_BIN, runProcess, SERVER_ID, startLocalStack, type LocalStack, type ProcessResult } from "../support/local-stack.js";
 import { keyringHome, removeKeyringHome, secretServiceAvailability, startSecretService, type SecretService } from "../support/secret-service.js";
 
 const availability = secretServiceAvailability();
@@ -42,7 +42,11 @@ const userArgs = (mode: string, cacheDir: string, extra: readonly string[] = [])
 const ropc = (user: { username: string; password: string }, cacheDir: string, extra: readonly string[] = []): string[] =>
   userArgs("ropc", cacheDir, ["--username", user.username, "--password", user.password, ...extra]);
 
-const kubelogin = (args: readonly string[], env: Record<string, string>): Promise<ProcessResult> => stack.kubelogin(args, { env });
+/** The built kubelogin with the default cache backend (the stack's env pins `file` for the other suites) unless `env` sets one. */
+function kubelogin(args: readonly string[], env: Record<string, string>): Promise<ProcessResult> {
+  const { KUBELOGIN_CACHE_BACKEND: _pinned, ...rest } = stack.env();
+  return runProcess(process.execPath, [KUBELOGIN_BIN, ...args], { ...rest, ...env });
+}
 
 /** The refresh-token secrets in an MSAL blob. */
 function refreshTokens(blob: string): string[] {

@@ -2,6 +2,7 @@
 // our built kubelogin → fake Entra ID; what it stored is read back with secret-tool.
 import { mkdir, readdir, readFile, realpath } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadTestPki } from "../support/pki.js";
 import { KUBELOGIN_BIN, runProcess, SERVER_ID, startLocalStack, type LocalStack, type ProcessResult } from "../support/local-stack.js";
@@ -44,9 +45,15 @@ const ropc = (user: { username: string; password: string }, cacheDir: string, ex
 
 /** The built kubelogin with the default cache backend (the stack's env pins `file` for the other suites) unless `env` sets one. */
 function kubelogin(args: readonly string[], env: Record<string, string>): Promise<ProcessResult> {
-  const { KUBELOGIN_CACHE_BACKEND: _pinned, ...rest } = stack.env();
-  return runProcess(process.execPath, [KUBELOGIN_BIN, ...args], { ...rest, ...env });
+  return runProcess(process.execPath, [KUBELOGIN_BIN, ...args], kubeloginEnv(env));
 }
+
+function kubeloginEnv(env: Record<string, string>): Record<string, string> {
+  const { KUBELOGIN_CACHE_BACKEND: _pinned, ...rest } = stack.env();
+  return { ...rest, ...env };
+}
+
+const RECORDER = fileURLToPath(new URL("../support/record-loads.mjs", import.meta.url));
 
 /** The refresh-token secrets in an MSAL blob. */
 function refreshTokens(blob: string): string[] {
@@ -110,6 +117,21 @@ describe.skipIf(!availability.run)(`keychain backend with a real Secret Service 
       expect(cached.code, cached.stderr).toBe(0);
       expect(cached.stderr).toContain("cache backend: auto; access tokens in 0600 files in");
       expect(cached.stderr).toContain("long-lived entries in the OS keychain (auto: at the last sign-in or refresh it accepted a write)");
+    });
+
+    test("a cached get-token with the keychain active loads no keytar", async () => {
+      const { dir, service } = await newCacheDir();
+      expect((await kubelogin(ropc(ALICE, dir), keyring.env)).code).toBe(0);
+      expect(await keyring.accounts(service)).toContain(BLOB);
+      const log = join(dir, "..", `loads-${cacheCounter}.txt`);
+      const hit = await runProcess(process.execPath, ["--import", RECORDER, KUBELOGIN_BIN, ...ropc(ALICE, dir)], {
+        ...kubeloginEnv(keyring.env),
+        KUBELOGIN_LOAD_LOG: log,
+      });
+      expect(hit.code, hit.stderr).toBe(0);
+      const loaded = (await readFile(log, "utf8")).split("\n").filter(Boolean);
+      expect(loaded.some((url) => url.endsWith("/dist/cli/get-token.js"))).toBe(true);
+      expect(loaded.filter((url) => url.includes("/node_modules/keytar/") || url.includes("/@azure/msal-node/"))).toEqual([]);
     });
 
     test("concurrent sign-ins of different users all keep their refresh tokens", async () => {

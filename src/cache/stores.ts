@@ -177,7 +177,10 @@ export function createStores(settings: CacheSettings): CacheStores {
     accessTokens,
     longLived,
     async describe() {
-      const why = backend === "auto" ? await describeAuto(await readState()) : `${origin} chose the ${backend} backend`;
+      const why =
+        backend === "auto"
+          ? describeAuto(await readState())
+          : `in ${backend === "file" ? "0600 files" : "the OS keychain"} (${origin} chose the ${backend} backend)`;
       return `cache backend: ${backend}; access tokens in 0600 files in ${cacheDir}; long-lived entries ${why}`;
     },
     async clearAll() {

@@ -228,11 +228,21 @@ describe.skipIf(!availability.run)(`keychain backend with a real Secret Service 
       expect(result.stderr).toContain("hint: env KUBELOGIN_CACHE_BACKEND asked for the keychain backend");
     });
 
-    test("KUBELOGIN_CACHE_BACKEND=file: no warning", async () => {
+    test("KUBELOGIN_CACHE_BACKEND=file: no warning; -v 1 says who chose it", async () => {
       const { dir } = await newCacheDir();
       const result = await kubelogin(ropc(ALICE, dir), { KUBELOGIN_CACHE_BACKEND: "file" });
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).toBe("");
+      const cached = await kubelogin(ropc(ALICE, dir, ["-v", "1"]), { KUBELOGIN_CACHE_BACKEND: "file" });
+      expect(cached.stderr).toContain("long-lived entries in 0600 files (env KUBELOGIN_CACHE_BACKEND chose the file backend)");
+    });
+
+    test("an unknown backend is a usage error naming where it came from", async () => {
+      const { dir } = await newCacheDir();
+      const result = await kubelogin(ropc(ALICE, dir, ["--cache-backend", "vault"]), {});
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('Error: cache backend "vault" is not one of auto, file, keychain');
+      expect(result.stderr).toContain("hint: the value came from flag --cache-backend");
     });
   });
 });

@@ -2,7 +2,7 @@
 // it (shared/toolchain.md (c)), its keyring under a temp HOME. Processes reach it through
 // `env` (DBUS_SESSION_BUS_ADDRESS); `secret-tool` inspects what kubelogin left in it.
 import { execFile, spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -111,10 +111,22 @@ export async function startSecretService(home: string, options: { unlocked: bool
     },
     async stop() {
       process.kill(Number(pid), "SIGTERM");
-      // gnome-keyring-daemon leaves when its bus goes; give it a moment before the next session starts.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // An unlocked gnome-keyring-daemon outlives its bus: end the ones of this session, known by
+      // the session's own runtime dir in their environment.
+      for (const daemon of await processesWithEnv(`XDG_RUNTIME_DIR=${runtimeDir}`)) process.kill(daemon, "SIGTERM");
     },
   };
+}
+
+/** Pids of this user's processes whose environment holds `entry` exactly (Linux /proc). */
+async function processesWithEnv(entry: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir("/proc").catch(() => [])) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    const environ = await readFile(`/proc/${name}/environ`, "utf8").catch(() => "");
+    if (environ.split("\0").includes(entry)) pids.push(Number(name));
+  }
+  return pids;
 }
 
 export async function removeKeyringHome(home: string): Promise<void> {

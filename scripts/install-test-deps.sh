@@ -38,3 +38,22 @@ if ! command -v chromium >/dev/null 2>&1; then
   apt-get install -y chromium
 fi
 echo "install-test-deps: $(chromium --version 2>/dev/null | head -1)"
+
+# --- keychain (the OS keychain backend's tests: a real Secret Service, gnome-keyring on a private
+# D-Bus session; test/support/secret-service.ts). libsecret-1-dev is for building keytar, npm's
+# optional dependency: with no prebuilt binary reachable it compiles during `npm ci`, so this block
+# runs before it (.ci/run does). Where keytar was left out by an earlier `npm ci`, it is rebuilt. ---
+keychain_packages=(gnome-keyring dbus dbus-x11 libsecret-1-0 libsecret-1-dev libsecret-tools)
+keychain_missing=()
+for package in "${keychain_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || keychain_missing+=("$package")
+done
+if [ "${#keychain_missing[@]}" -gt 0 ]; then
+  echo "install-test-deps: installing Debian's ${keychain_missing[*]}" >&2
+  apt-get install -y "${keychain_missing[@]}" || { apt-get update && apt-get install -y "${keychain_missing[@]}"; }
+fi
+if [ -d node_modules ] && ! node -e 'require("keytar")' >/dev/null 2>&1; then
+  echo "install-test-deps: building the keytar addon against libsecret-1-dev" >&2
+  npm rebuild keytar
+fi
+echo "install-test-deps: $(gnome-keyring-daemon --version 2>/dev/null | head -1), libsecret $(dpkg-query -W -f='${Version}' libsecret-1-0)"

@@ -14,6 +14,9 @@ import type { Command, CommandContext } from "./command.js";
 
 export class RemoveCacheError extends KubeloginError {}
 
+/** How long to wait for a get-token that is using the keychain (a sign-in holds it for milliseconds). */
+const KEYCHAIN_LOCK_WAIT_MS = 30_000;
+
 /**
  * Removes every store's entries from `cacheDir` (through a symlink: in its target, where get-token
  * wrote them), then the directory itself if nothing else is left in it. A missing directory is
@@ -36,7 +39,9 @@ async function removeCache(cacheDir: string, { rt, log }: CommandContext): Promi
   }
   log.v(5, `removing kubelogin's cached files from ${cacheDir}`);
   try {
-    await createStores({ cacheDir, now: rt.clock.now }).clearAll();
+    // The backend choice does not matter here: keychain items of this cache dir go whatever it is now.
+    const lock = { clock: rt.clock, pid: rt.pid, isProcessAlive: rt.isProcessAlive, timeoutMs: KEYCHAIN_LOCK_WAIT_MS };
+    await createStores({ cacheDir, now: rt.clock.now, log, env: rt.env, lock: () => lock }).clearAll();
   } catch (err) {
     throw fail(err instanceof CacheError ? err.cause : err);
   }

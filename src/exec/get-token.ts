@@ -2,7 +2,8 @@
 // request, cache key) → cached token, or, under a per-identity lock, one identity-provider
 // request → ExecCredential on stdout.
 import { withLock, type LockOptions } from "../cache/lock.js";
-import { createStores } from "../cache/stores.js";
+import { createStores, parseCacheBackend } from "../cache/stores.js";
+import { describeOrigin } from "../options/origin.js";
 import { formatTokenEntry, isFresh, readCachedToken, tokenEntryName, type CachedToken } from "../cache/token-cache.js";
 import { CacheError, KubeloginError, MissingOptionError, TimeoutError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -31,7 +32,23 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
   const deadline = rt.clock.now() + o.timeout;
 
   const strategy = await (deps.strategyFor ?? loadStrategy)(o.loginMethod);
-  const stores = createStores({ cacheDir: o.cacheDir, now: rt.clock.now });
+  const lock = (): LockOptions => ({
+    clock: rt.clock,
+    pid: rt.pid,
+    isProcessAlive: rt.isProcessAlive,
+    timeoutMs: Math.max(0, deadline - rt.clock.now()),
+  });
+  const backendOrigin = describeOrigin(resolved.provenance.cacheBackend);
+  const stores = createStores({
+    cacheDir: o.cacheDir,
+    now: rt.clock.now,
+    backend: parseCacheBackend(o.cacheBackend, backendOrigin),
+    backendOrigin,
+    log,
+    env: rt.env,
+    lock,
+  });
+  if (log.level >= 1) log.v(1, await stores.describe());
   const makePlan = async (): Promise<LoginPlan> => {
     try {
       return await strategy.plan(o, { env: rt.env, homedir: rt.homedir, cacheDir: o.cacheDir, state: stores.longLived });
@@ -64,12 +81,6 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
     return;
   }
 
-  const lock = (): LockOptions => ({
-    clock: rt.clock,
-    pid: rt.pid,
-    isProcessAlive: rt.isProcessAlive,
-    timeoutMs: Math.max(0, deadline - rt.clock.now()),
-  });
   const interaction = interactionFor(rt, execInfo.interactive);
   const loginDeps = (signal: AbortSignal): LoginDeps => ({
     rt,

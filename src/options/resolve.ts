@@ -47,6 +47,8 @@ function defaultOf(spec: OptionSpec<GetTokenKey>, env: Env, homedir: string): { 
       return { value: DEFAULT_ENVIRONMENT, origin: DEFAULT_ORIGIN };
     case "timeout":
       return { value: DEFAULT_TIMEOUT_MS, origin: DEFAULT_ORIGIN };
+    case "cacheBackend":
+      return { value: "auto", origin: DEFAULT_ORIGIN };
     case "cacheDir":
       return defaultCacheDir(env, homedir);
     default:

@@ -85,6 +85,8 @@ export const GET_TOKEN_OPTIONS = [
   { key: "disableInstanceDiscovery", flag: "--disable-instance-discovery", type: "bool", help: "set to true to disable instance discovery in environments with their own simple Identity Provider (not AAD) that do not have instance metadata discovery endpoint. Default false" },
   { key: "redirectUrl", flag: "--redirect-url", type: "string", help: "The URL Microsoft Entra ID will redirect to with the access token. This is only used for interactive login. This is an optional parameter." },
   { key: "loginHint", flag: "--login-hint", type: "string", help: "The login hint to pre-fill the username in the interactive login flow." },
+  // Ours, not upstream's (decision 1): where refresh tokens are kept. Named so no upstream flag or variable collides.
+  { key: "cacheBackend", flag: "--cache-backend", type: "string", help: "where refresh tokens are kept: auto (the OS keychain when it is reachable and unlocked, else files), keychain or file. It may be specified in KUBELOGIN_CACHE_BACKEND environment variable", env: [{ name: "KUBELOGIN_CACHE_BACKEND", when: "always" }] },
 ] as const satisfies readonly OptionSpec[];
 
 export type GetTokenKey = (typeof GET_TOKEN_OPTIONS)[number]["key"];

@@ -491,6 +491,7 @@ describe("resolveOptions: §1.2 precedence", () => {
       disableInstanceDiscovery: false,
       redirectUrl: "",
       loginHint: "",
+      cacheBackend: "auto",
       authRecordCacheFile: "/home/user/.kube/cache/kubelogin/auth.json",
     } satisfies GetTokenOptions);
   });

@@ -124,6 +124,8 @@ export async function startLocalStack(pki: TestPki): Promise<LocalStack> {
     PATH: `${binDir}:${process.env.PATH ?? "/usr/bin:/bin"}`,
     HOME: home,
     NODE_EXTRA_CA_CERTS: pki.caCertPath,
+    // The file cache backend (see test/support/runtime.ts); test/e2e/keychain.test.ts drops it to test the default.
+    KUBELOGIN_CACHE_BACKEND: "file",
     ...extra,
   });
 

@@ -77,7 +77,9 @@ export function testRuntime(options: TestRuntimeOptions = {}): TestRuntime {
     spawn: spawnProcess,
     openBrowser: neverBrowser,
     ...rest,
-    env: Object.freeze({ ...env }),
+    // The file cache backend unless a test says otherwise: with the default (auto) and no Secret
+    // Service, a sign-in warns once per cache dir, which is the keychain tests' business, not every suite's.
+    env: Object.freeze({ KUBELOGIN_CACHE_BACKEND: "file", ...env }),
     clock,
     pid,
     stdout,

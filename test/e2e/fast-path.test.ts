@@ -1,15 +1,19 @@
 // Decision 2: a cached token is served without loading MSAL, @azure/identity, yargs, node-forge or
-// js-yaml. A module-resolve hook records every module the real binary loads.
+// js-yaml. The built entry is a bundle (scripts/build.mjs) that holds the fast path and no package;
+// the full CLI and its packages are a second bundle. A recorder sees every module the real binary
+// loads: a hit must not load that second bundle (nor any heavy package), a miss does.
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { KUBELOGIN_BIN, runProcess, SERVER_ID, startLocalStack, type LocalStack } from "../support/local-stack.js";
 import { loadTestPki } from "../support/pki.js";
 
 const RECORDER = fileURLToPath(new URL("../support/record-loads.mjs", import.meta.url));
 const HEAVY = ["@azure/msal-node", "@azure/identity", "yargs", "node-forge", "js-yaml"];
+const ENTRY = pathToFileURL(KUBELOGIN_BIN).href;
+const FULL_CLI = new URL("cold/full-cli.js", ENTRY).href;
 
 let stack: LocalStack;
 beforeAll(async () => {
@@ -31,11 +35,11 @@ async function getTokenRecordingLoads(cacheDir: string): Promise<{ code: number;
   return { code: result.code, loaded, stdout: result.stdout };
 }
 
-test("a cache miss loads MSAL; a cache hit loads none of the heavy packages and makes no request", async () => {
+test("a cache miss runs the full CLI; a cache hit loads neither it nor a heavy package and makes no request", async () => {
   const cacheDir = join(stack.home, "fast-path-cache");
   const miss = await getTokenRecordingLoads(cacheDir);
   expect(miss.code).toBe(0);
-  expect(miss.loaded.some((url) => url.includes("/@azure/msal-node/"))).toBe(true);
+  expect(miss.loaded).toContain(FULL_CLI);
 
   const requests = stack.entra.requests.length;
   const hit = await getTokenRecordingLoads(cacheDir);
@@ -44,5 +48,15 @@ test("a cache miss loads MSAL; a cache hit loads none of the heavy packages and 
   expect(stack.entra.requests.length).toBe(requests);
   const heavy = hit.loaded.filter((url) => HEAVY.some((name) => url.includes(`/node_modules/${name}/`)));
   expect(heavy).toEqual([]);
-  expect(hit.loaded.some((url) => url.endsWith("/dist/cli/get-token.js"))).toBe(true);
+  expect(hit.loaded).toContain(ENTRY);
+  expect(hit.loaded).not.toContain(FULL_CLI);
+});
+
+test("the entry's bundle holds no package: the heavy ones are only in the full CLI's bundle", async () => {
+  const meta = JSON.parse(await readFile(new URL("main.meta.json", ENTRY), "utf8")) as { inputs: Record<string, unknown> };
+  const inputs = Object.keys(meta.inputs);
+  expect(inputs).toContain("src/fast-path/serve-cached.ts");
+  expect(inputs.filter((input) => input.includes("node_modules"))).toEqual([]);
+  const full = await readFile(new URL(FULL_CLI), "utf8");
+  expect(full).toContain("PublicClientApplication");
 });

@@ -19,17 +19,24 @@ writeFileSync(`${dist}/package.json`, `${JSON.stringify({ type: "commonjs" })}\n
 
 const common = { absWorkingDir: root, bundle: true, platform: "node", target: "node20", format: "cjs", logLevel: "warning", legalComments: "none" };
 
+/** Where one bundle hands over to the next: the dynamic import that becomes a require of another bundle (paths relative to dist/). */
+const SEAMS = [
+  { importer: "/src/main.ts", path: "./fast-path/entry.js", bundle: "./fast-path.js" },
+  { importer: "/src/fast-path/entry.ts", path: "../full-cli.js", bundle: "./cold/full-cli.js" },
+];
+
 const coldPathOnly = {
   name: "cold-path-only",
   setup(b) {
     b.onResolve({ filter: /.*/ }, (args) => {
       if (args.kind !== "dynamic-import" || args.path.startsWith("node:")) return undefined;
-      // A require, not an import(): that would start Node's ES module loader on every miss.
-      if (args.path === "./full-cli.js" && args.importer.endsWith("/src/main.ts")) return { path: "full-cli", namespace: "cold-bundle" };
+      const next = SEAMS.find((seam) => args.importer.endsWith(seam.importer) && args.path === seam.path);
+      // A require, not an import(): that would start Node's ES module loader.
+      if (next) return { path: next.bundle, namespace: "next-bundle" };
       return { path: args.path, namespace: "cold-path-only" };
     });
-    b.onLoad({ filter: /.*/, namespace: "cold-bundle" }, () => ({ contents: 'module.exports = require("./cold/full-cli.js");', loader: "js" }));
-    b.onResolve({ filter: /^\.\/cold\/full-cli\.js$/ }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: "next-bundle" }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: "js" }));
+    b.onResolve({ filter: /.*/ }, (args) => (SEAMS.some((seam) => seam.bundle === args.path) ? { path: args.path, external: true } : undefined));
     b.onLoad({ filter: /.*/, namespace: "cold-path-only" }, (args) => ({
       contents: `throw new Error(${JSON.stringify(`${args.path} is not in the fast path's bundle`)});`,
       loader: "js",
@@ -37,17 +44,19 @@ const coldPathOnly = {
   },
 };
 
+const entry = await build({ ...common, entryPoints: ["src/main.ts"], outfile: "dist/main.js", plugins: [coldPathOnly], minify: true, metafile: true });
 const fast = await build({
   ...common,
-  entryPoints: ["src/main.ts"],
-  outfile: "dist/main.js",
+  entryPoints: ["src/fast-path/entry.ts"],
+  outfile: "dist/fast-path.js",
   plugins: [coldPathOnly],
+  minify: true,
   alias: { "node:crypto": "./src/fast-path/crypto-shim.ts", "node:fs/promises": "./src/fast-path/fs-promises-shim.ts" },
   metafile: true,
 });
-const packages = Object.keys(fast.metafile.inputs).filter((input) => input.includes("node_modules/"));
-if (packages.length > 0) throw new Error(`the fast path's bundle must hold no package, but holds ${packages.join(", ")}`);
-writeFileSync(`${dist}/main.meta.json`, JSON.stringify(fast.metafile));
+const packages = Object.keys({ ...entry.metafile.inputs, ...fast.metafile.inputs }).filter((input) => input.includes("node_modules/"));
+if (packages.length > 0) throw new Error(`the fast path's bundles must hold no package, but hold ${packages.join(", ")}`);
+writeFileSync(`${dist}/fast-path.meta.json`, JSON.stringify({ inputs: { ...entry.metafile.inputs, ...fast.metafile.inputs } }));
 chmodSync(`${dist}/main.js`, 0o755);
 
 await build({

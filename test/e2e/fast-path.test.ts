@@ -13,6 +13,7 @@ import { loadTestPki } from "../support/pki.js";
 const RECORDER = fileURLToPath(new URL("../support/record-loads.mjs", import.meta.url));
 const HEAVY = ["@azure/msal-node", "@azure/identity", "yargs", "node-forge", "js-yaml"];
 const ENTRY = pathToFileURL(KUBELOGIN_BIN).href;
+const FAST_PATH = new URL("fast-path.js", ENTRY).href;
 const FULL_CLI = new URL("cold/full-cli.js", ENTRY).href;
 
 let stack: LocalStack;
@@ -23,16 +24,16 @@ afterAll(async () => {
   await stack.close();
 });
 
-async function getTokenRecordingLoads(cacheDir: string): Promise<{ code: number; loaded: string[]; stdout: string }> {
+async function getTokenRecordingLoads(cacheDir: string, extra: readonly string[] = []): Promise<{ code: number; loaded: string[]; stdout: string; stderr: string }> {
   const log = join(await mkdtemp(join(tmpdir(), "kubelogin-loads-")), "loads.txt");
   const args = [
     "--import", RECORDER, KUBELOGIN_BIN, "get-token", "-l", "spn", "--server-id", SERVER_ID, "--client-id", stack.certApp.clientId,
     "--tenant-id", stack.tenantId, "--authority-host", stack.entra.url, "--cache-dir", cacheDir,
-    "--client-certificate", stack.certApp.files.pfx, "--client-certificate-password", stack.certApp.files.pfxPassword,
+    "--client-certificate", stack.certApp.files.pfx, "--client-certificate-password", stack.certApp.files.pfxPassword, ...extra,
   ];
   const result = await runProcess(process.execPath, args, stack.env({ KUBELOGIN_LOAD_LOG: log }));
   const loaded = (await readFile(log, "utf8").catch(() => "")).split("\n").filter(Boolean);
-  return { code: result.code, loaded, stdout: result.stdout };
+  return { code: result.code, loaded, stdout: result.stdout, stderr: result.stderr };
 }
 
 test("a cache miss runs the full CLI; a cache hit loads neither it nor a heavy package and makes no request", async () => {
@@ -48,12 +49,25 @@ test("a cache miss runs the full CLI; a cache hit loads neither it nor a heavy p
   expect(stack.entra.requests.length).toBe(requests);
   const heavy = hit.loaded.filter((url) => HEAVY.some((name) => url.includes(`/node_modules/${name}/`)));
   expect(heavy).toEqual([]);
-  expect(hit.loaded).toContain(ENTRY);
+  expect(hit.loaded).toContain(FAST_PATH);
   expect(hit.loaded).not.toContain(FULL_CLI);
 });
 
-test("the entry's bundle holds no package: the heavy ones are only in the full CLI's bundle", async () => {
-  const meta = JSON.parse(await readFile(new URL("main.meta.json", ENTRY), "utf8")) as { inputs: Record<string, unknown> };
+test("a cached token with something to say on stderr (-v 1) is served by the full CLI, the same bytes on stdout", async () => {
+  const cacheDir = join(stack.home, "fast-path-verbose-cache");
+  const miss = await getTokenRecordingLoads(cacheDir);
+  expect(miss.code).toBe(0);
+  const requests = stack.entra.requests.length;
+  const verbose = await getTokenRecordingLoads(cacheDir, ["-v", "1"]);
+  expect(verbose.code).toBe(0);
+  expect(verbose.stdout).toBe(miss.stdout);
+  expect(verbose.stderr).toContain("options: ");
+  expect(verbose.loaded).toContain(FULL_CLI);
+  expect(stack.entra.requests.length).toBe(requests);
+});
+
+test("the entry's and the fast path's bundles hold no package: the heavy ones are only in the full CLI's bundle", async () => {
+  const meta = JSON.parse(await readFile(new URL("fast-path.meta.json", ENTRY), "utf8")) as { inputs: Record<string, unknown> };
   const inputs = Object.keys(meta.inputs);
   expect(inputs).toContain("src/fast-path/serve-cached.ts");
   expect(inputs.filter((input) => input.includes("node_modules"))).toEqual([]);

@@ -1,11 +1,15 @@
-// npm run build: two CommonJS bundles (CommonJS because an ES module entry costs Node more to start).
-// - dist/main.js, the published entry: the cached get-token (src/fast-path/serve-cached.ts) and
-//   nothing else. Every dynamic import in it is the cold path's and is left out: main.ts's import
-//   of the full CLI becomes a require of the second bundle, any other one throws if reached (the
-//   fast path then hands over). node:crypto and node:fs/promises are replaced by the small shims
-//   in src/fast-path/, which are what a hit needs of them. The build fails if a package slips in.
+// npm run build: three CommonJS bundles (CommonJS because an ES module entry costs Node more to
+// start), each loading the next with a plain require only when it needs to:
+// - dist/main.js, the published entry (src/main.ts): turns on Node 22+'s compile cache, so that
+//   what follows is compiled once, then loads the fast path.
+// - dist/fast-path.js: the cached get-token (src/fast-path/serve-cached.ts) and nothing else.
+//   Every other dynamic import in its code is the cold path's and is left out (it throws if
+//   reached, and the fast path then hands over). node:crypto and node:fs/promises are replaced
+//   by the small shims in src/fast-path/, which are what a hit needs of them. The build fails if
+//   a package slips into either of these two.
 // - dist/cold/full-cli.js, the full CLI with its packages, so a cache miss reads one file instead
 //   of walking hundreds. It sits two levels down so that yargs-app.ts finds ../../package.json.
+// tsc only type-checks (npm run build runs it first); vitest runs the sources.
 import { build } from "esbuild";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";

@@ -1,9 +1,9 @@
-// Decision 2 for the machine modes: msi's cache miss loads no MSAL and no @azure/identity at all
-// (its client is our own), and a cache hit loads none of the heavy packages and makes no request.
+// Decision 2 for the machine modes: an msi cache hit is served by the entry's fast path alone (it
+// loads neither the full CLI's bundle nor a heavy package) and makes no request.
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startFakeEntra, type FakeEntra } from "../fakes/fake-entra.js";
 import { startFakeImds, type FakeImds } from "../fakes/fake-imds.js";
@@ -12,6 +12,8 @@ import { loadTestPki } from "../support/pki.js";
 
 const RECORDER = fileURLToPath(new URL("../support/record-loads.mjs", import.meta.url));
 const HEAVY = ["@azure/msal-node", "@azure/identity", "yargs", "node-forge", "js-yaml"];
+/** The full CLI's bundle (scripts/build.mjs): a hit must not load it. */
+const FULL_CLI = new URL("cold/full-cli.js", pathToFileURL(KUBELOGIN_BIN)).href;
 
 let entra: FakeEntra;
 let imds: FakeImds;
@@ -31,12 +33,11 @@ async function msiGetToken(cacheDir: string): Promise<{ code: number; loaded: st
   return { code: result.code, loaded, heavy: loaded.filter((url) => HEAVY.some((name) => url.includes(`/node_modules/${name}/`))), stdout: result.stdout };
 }
 
-test("msi: the miss loads no MSAL or @azure/identity; the hit loads nothing heavy and asks IMDS nothing", async () => {
+test("msi: the miss runs the full CLI; the hit loads nothing heavy and asks IMDS nothing", async () => {
   const cacheDir = await mkdtemp(join(tmpdir(), "kubelogin-msi-fast-"));
   const miss = await msiGetToken(cacheDir);
   expect(miss.code).toBe(0);
-  expect(miss.loaded.some((url) => url.endsWith("/dist/login/msi.js"))).toBe(true);
-  expect(miss.heavy.filter((url) => url.includes("/@azure/"))).toEqual([]);
+  expect(miss.loaded).toContain(FULL_CLI);
 
   const requests = imds.requests.length;
   const hit = await msiGetToken(cacheDir);
@@ -44,4 +45,5 @@ test("msi: the miss loads no MSAL or @azure/identity; the hit loads nothing heav
   expect(hit.stdout).toBe(miss.stdout);
   expect(imds.requests.length).toBe(requests);
   expect(hit.heavy).toEqual([]);
+  expect(hit.loaded).not.toContain(FULL_CLI);
 });

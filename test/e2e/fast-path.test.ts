@@ -1,15 +1,20 @@
 // Decision 2: a cached token is served without loading MSAL, @azure/identity, yargs, node-forge or
-// js-yaml. A module-resolve hook records every module the real binary loads.
+// js-yaml. The built entry is a bundle (scripts/build.mjs) that holds the fast path and no package;
+// the full CLI and its packages are a second bundle. A recorder sees every module the real binary
+// loads: a hit must not load that second bundle (nor any heavy package), a miss does.
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { KUBELOGIN_BIN, runProcess, SERVER_ID, startLocalStack, type LocalStack } from "../support/local-stack.js";
 import { loadTestPki } from "../support/pki.js";
 
 const RECORDER = fileURLToPath(new URL("../support/record-loads.mjs", import.meta.url));
 const HEAVY = ["@azure/msal-node", "@azure/identity", "yargs", "node-forge", "js-yaml", "undici"];
+const ENTRY = pathToFileURL(KUBELOGIN_BIN).href;
+const FAST_PATH = new URL("fast-path.js", ENTRY).href;
+const FULL_CLI = new URL("cold/full-cli.js", ENTRY).href;
 
 let stack: LocalStack;
 beforeAll(async () => {
@@ -19,24 +24,24 @@ afterAll(async () => {
   await stack.close();
 });
 
-async function getTokenRecordingLoads(cacheDir: string): Promise<{ code: number; loaded: string[]; stdout: string }> {
+async function getTokenRecordingLoads(cacheDir: string, extra: readonly string[] = []): Promise<{ code: number; loaded: string[]; stdout: string; stderr: string }> {
   const log = join(await mkdtemp(join(tmpdir(), "kubelogin-loads-")), "loads.txt");
   const args = [
     "--import", RECORDER, KUBELOGIN_BIN, "get-token", "-l", "spn", "--server-id", SERVER_ID, "--client-id", stack.certApp.clientId,
     "--tenant-id", stack.tenantId, "--authority-host", stack.entra.url, "--cache-dir", cacheDir,
-    "--client-certificate", stack.certApp.files.pfx, "--client-certificate-password", stack.certApp.files.pfxPassword,
+    "--client-certificate", stack.certApp.files.pfx, "--client-certificate-password", stack.certApp.files.pfxPassword, ...extra,
   ];
   // A proxy is configured (undici must still stay unloaded on a hit); fake Entra on loopback bypasses it.
   const result = await runProcess(process.execPath, args, stack.env({ KUBELOGIN_LOAD_LOG: log, HTTPS_PROXY: "http://127.0.0.1:9" }));
   const loaded = (await readFile(log, "utf8").catch(() => "")).split("\n").filter(Boolean);
-  return { code: result.code, loaded, stdout: result.stdout };
+  return { code: result.code, loaded, stdout: result.stdout, stderr: result.stderr };
 }
 
-test("a cache miss loads MSAL; a cache hit loads none of the heavy packages and makes no request", async () => {
+test("a cache miss runs the full CLI; a cache hit loads neither it nor a heavy package and makes no request", async () => {
   const cacheDir = join(stack.home, "fast-path-cache");
   const miss = await getTokenRecordingLoads(cacheDir);
   expect(miss.code).toBe(0);
-  expect(miss.loaded.some((url) => url.includes("/@azure/msal-node/"))).toBe(true);
+  expect(miss.loaded).toContain(FULL_CLI);
 
   const requests = stack.entra.requests.length;
   const hit = await getTokenRecordingLoads(cacheDir);
@@ -45,5 +50,28 @@ test("a cache miss loads MSAL; a cache hit loads none of the heavy packages and 
   expect(stack.entra.requests.length).toBe(requests);
   const heavy = hit.loaded.filter((url) => HEAVY.some((name) => url.includes(`/node_modules/${name}/`)));
   expect(heavy).toEqual([]);
-  expect(hit.loaded.some((url) => url.endsWith("/dist/cli/get-token.js"))).toBe(true);
+  expect(hit.loaded).toContain(FAST_PATH);
+  expect(hit.loaded).not.toContain(FULL_CLI);
+});
+
+test("a cached token with something to say on stderr (-v 1) is served by the full CLI, the same bytes on stdout", async () => {
+  const cacheDir = join(stack.home, "fast-path-verbose-cache");
+  const miss = await getTokenRecordingLoads(cacheDir);
+  expect(miss.code).toBe(0);
+  const requests = stack.entra.requests.length;
+  const verbose = await getTokenRecordingLoads(cacheDir, ["-v", "1"]);
+  expect(verbose.code).toBe(0);
+  expect(verbose.stdout).toBe(miss.stdout);
+  expect(verbose.stderr).toContain("options: ");
+  expect(verbose.loaded).toContain(FULL_CLI);
+  expect(stack.entra.requests.length).toBe(requests);
+});
+
+test("the entry's and the fast path's bundles hold no package: the heavy ones are only in the full CLI's bundle", async () => {
+  const meta = JSON.parse(await readFile(new URL("fast-path.meta.json", ENTRY), "utf8")) as { inputs: Record<string, unknown> };
+  const inputs = Object.keys(meta.inputs);
+  expect(inputs).toContain("src/fast-path/serve-cached.ts");
+  expect(inputs.filter((input) => input.includes("node_modules"))).toEqual([]);
+  const full = await readFile(new URL(FULL_CLI), "utf8");
+  expect(full).toContain("PublicClientApplication");
 });

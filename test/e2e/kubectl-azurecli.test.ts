@@ -210,5 +210,7 @@ test("a cached azurecli token is served after reading az's profile, without runn
   expect((await az.runs()).length).toBe(runsBefore);
   const heavy = ["@azure/msal-node", "@azure/identity", "yargs", "node-forge", "js-yaml", "node:child_process"];
   expect(hit.loaded.filter((url) => heavy.some((name) => url.includes(`/node_modules/${name}/`) || url === name))).toEqual([]);
-  expect(hit.loaded.some((url) => url.endsWith("/dist/login/azurecli.js"))).toBe(true);
+  expect(hit.loaded.some((url) => url.endsWith("/dist/main.js"))).toBe(true);
+  // The fast path alone (scripts/build.mjs): the full CLI's bundle is not loaded.
+  expect(hit.loaded.some((url) => url.endsWith("/dist/cold/full-cli.js"))).toBe(false);
 });

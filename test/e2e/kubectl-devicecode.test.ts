@@ -121,6 +121,8 @@ test("devicecode: a signed-in cached call loads no heavy package and makes no re
   expect(hit.code, hit.stderr).toBe(0);
   expect(stack.entra.requests.length).toBe(requests);
   const loaded = (await readFile(log, "utf8")).split("\n").filter(Boolean);
-  expect(loaded.some((url) => url.endsWith("/dist/login/devicecode.js"))).toBe(true);
+  expect(loaded.some((url) => url.endsWith("/dist/main.js"))).toBe(true);
+  // The fast path alone (scripts/build.mjs): the full CLI's bundle is not loaded.
+  expect(loaded.some((url) => url.endsWith("/dist/cold/full-cli.js"))).toBe(false);
   expect(loaded.filter((url) => ["@azure/msal-node", "yargs", "node-forge", "js-yaml"].some((name) => url.includes(`/node_modules/${name}/`)))).toEqual([]);
 });

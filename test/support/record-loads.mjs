@@ -1,4 +1,20 @@
-// node --import ./record-loads.mjs …: installs load-recorder-hooks.mjs before the program starts.
-import { register } from "node:module";
+// node --import ./record-loads.mjs …: records every module the program loads in $KUBELOGIN_LOAD_LOG,
+// one URL a line (file:// for files, node:<name> for built-ins). ES modules through a resolve hook
+// (load-recorder-hooks.mjs); CommonJS requires, which that hook does not see on Node 20 (the
+// bundles in dist/ are CommonJS), through Module._load.
+import { appendFileSync } from "node:fs";
+import Module, { builtinModules, register } from "node:module";
+import { pathToFileURL } from "node:url";
 
 register("./load-recorder-hooks.mjs", import.meta.url);
+
+const log = process.env.KUBELOGIN_LOAD_LOG;
+if (log) {
+  const load = Module._load;
+  Module._load = function recordedLoad(request, parent, isMain) {
+    const bare = request.startsWith("node:") ? request.slice(5) : request;
+    const url = builtinModules.includes(bare) ? `node:${bare}` : pathToFileURL(Module._resolveFilename(request, parent, isMain)).href;
+    appendFileSync(log, `${url}\n`);
+    return load.apply(this, arguments);
+  };
+}

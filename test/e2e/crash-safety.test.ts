@@ -19,7 +19,7 @@ import { startFakeEntra, type FakeEntra } from "../fakes/fake-entra.js";
 import { manyProviderUsersYaml } from "../fixtures/kubeconfigs.js";
 import { KUBELOGIN_BIN, SERVER_ID } from "../support/local-stack.js";
 import { loadTestPki, type TestPki } from "../support/pki.js";
-import { testRuntime } from "../support/runtime.js";
+import { fixedClock, testRuntime } from "../support/runtime.js";
 
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const APP = { clientId: "5b1c8f07-5c43-4a5e-b0b4-8c8a6a0d6e21", secret: "crash-Safety.secret" };
@@ -87,6 +87,8 @@ interface Leftovers {
 
 interface LaneReport {
   kills: number;
+  /** Lock waits of the call after each kill, in ms of the test clock. */
+  waits: number[];
   finishedFirst: number;
   leftovers: Leftovers[];
 }
@@ -118,7 +120,7 @@ async function getTokenLane(lane: number): Promise<LaneReport> {
     "--authority-host", entra.url, "--cache-dir", cacheDir, ...(ropc ? ["--username", USER.username] : []),
   ];
   const env: Record<string, string> = ropc ? { AZURE_PASSWORD: USER.password } : { AZURE_CLIENT_SECRET: APP.secret };
-  const report: LaneReport = { kills: 0, finishedFirst: 0, leftovers: [] };
+  const report: LaneReport = { kills: 0, waits: [], finishedFirst: 0, leftovers: [] };
   try {
     // Calibration: how long until the token request, and from there until the process is gone.
     const toRequest: number[] = [];
@@ -160,12 +162,18 @@ async function getTokenLane(lane: number): Promise<LaneReport> {
       report.leftovers.push(await expectCacheReadsBack(cacheDir));
       if (process.env.CRASH_DEBUG) process.stderr.write(`lane ${lane} kill ${i} ${exit.signal} ${JSON.stringify(report.leftovers.at(-1))} ${Date.now()}\n`);
 
-      // The next call, in-process with the real process table: past the dead holder's lock at once.
-      const rt = testRuntime({ env, isProcessAlive: isAlive });
-      const started = Date.now();
+      // The next call, in-process with the real process table, on a clock that moves only when
+      // it sleeps: how long it waited for the lock is exact, whatever the machine's load.
+      const clock = fixedClock(Date.now());
+      const rt = testRuntime({ env, isProcessAlive: isAlive, clock });
+      const started = clock.now();
       const code = await run(args, rt);
       expect(code, rt.stderr.text()).toBe(0);
-      expect(Date.now() - started, "the next call waited for the lock to age instead of breaking it").toBeLessThan(STALE_MS / 2);
+      const waited = clock.now() - started;
+      // A dead holder's lock is broken at once; one killed before it wrote its holder is judged by
+      // its age (5 s); never waited out as if its holder were alive and hung (STALE_MS).
+      expect(waited, `the next call waited ${waited} ms for the lock (${JSON.stringify(report.leftovers.at(-1))})`).toBeLessThan(STALE_MS);
+      report.waits.push(waited);
       expect(rt.stderr.text()).toBe("");
       expect(JSON.parse(rt.stdout.text())).toMatchObject({ kind: "ExecCredential", status: { token: entra.issuedTokens.at(-1) } });
       const names = await readdir(cacheDir);
@@ -206,7 +214,7 @@ async function convertLane(lane: number): Promise<LaneReport & { old: number; ne
   const newText = await readFile(kubeconfig, "utf8");
   expect(newText).not.toBe(oldText);
 
-  const report = { kills: 0, finishedFirst: 0, leftovers: [] as Leftovers[], old: 0, new: 0 };
+  const report = { kills: 0, waits: [], finishedFirst: 0, leftovers: [] as Leftovers[], old: 0, new: 0 };
   for (let i = 0; report.kills < CONVERT_KILLS_PER_LANE && i < 3 * CONVERT_KILLS_PER_LANE; i++) {
     await copyFile(pristine, kubeconfig);
     const call = spawnKubelogin(args, {});
@@ -245,7 +253,14 @@ test(
     const leftovers = tokens.flatMap((t) => t.leftovers);
     const killed = tokens.reduce((n, t) => n + t.kills, 0);
     const summary = {
-      getToken: { killed, finishedFirst: tokens.reduce((n, t) => n + t.finishedFirst, 0), lockLeft: leftovers.filter((l) => l.lock).length, tempLeft: leftovers.filter((l) => l.temp).length },
+      getToken: {
+        killed,
+        finishedFirst: tokens.reduce((n, t) => n + t.finishedFirst, 0),
+        lockLeft: leftovers.filter((l) => l.lock).length,
+        tempLeft: leftovers.filter((l) => l.temp).length,
+        waitedForUnreadableLock: tokens.flatMap((t) => t.waits).filter((ms) => ms >= 1_000).length,
+        longestWaitMs: Math.max(...tokens.flatMap((t) => t.waits)),
+      },
       convert: { killed: converts.reduce((n, c) => n + c.kills, 0), old: converts.reduce((n, c) => n + c.old, 0), new: converts.reduce((n, c) => n + c.new, 0), lockLeft: converts.flatMap((c) => c.leftovers).filter((l) => l.lock).length },
     };
     // The kills really fell inside the locked section, not only before or after it.

@@ -4,9 +4,12 @@
 // read that variable only at process start.
 import { defineConfig } from "vitest/config";
 
+// KUBELOGIN_MUTATE_TESTS narrows the tests for a run scoped to one file (comma-separated globs).
+const narrowed = process.env.KUBELOGIN_MUTATE_TESTS?.split(",").filter(Boolean);
+
 export default defineConfig({
   test: {
-    include: ["test/options/**/*.test.ts", "test/exec/**/*.test.ts", "test/cache/**/*.test.ts", "test/kubeconfig/**/*.test.ts"],
+    include: narrowed ?? ["test/options/**/*.test.ts", "test/exec/**/*.test.ts", "test/cache/**/*.test.ts", "test/kubeconfig/**/*.test.ts"],
     exclude: ["test/kubeconfig/write-as-user.test.ts", "test/kubeconfig/scaling.test.ts"],
     pool: "forks",
     testTimeout: 60_000,

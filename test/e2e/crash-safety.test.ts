@@ -25,10 +25,10 @@ const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const APP = { clientId: "5b1c8f07-5c43-4a5e-b0b4-8c8a6a0d6e21", secret: "crash-Safety.secret" };
 const PUBLIC_CLIENT = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 const USER = { username: "alice@contoso.example", password: "Crash-Pass.word1" };
-const GET_TOKEN_LANES = Number(process.env.CRASH_LANES ?? 4);
-const KILLS_PER_LANE = Number(process.env.CRASH_KILLS ?? 26);
-const CONVERT_LANES = Number(process.env.CRASH_CONVERT_LANES ?? 2);
-const CONVERT_KILLS_PER_LANE = Number(process.env.CRASH_CONVERT_KILLS ?? 10);
+const GET_TOKEN_LANES = 4;
+const KILLS_PER_LANE = 26;
+const CONVERT_LANES = 2;
+const CONVERT_KILLS_PER_LANE = 10;
 
 let pki: TestPki;
 let root: string;
@@ -154,13 +154,12 @@ async function getTokenLane(lane: number): Promise<LaneReport> {
       const exit = await call.exited;
       if (exit.signal === "SIGKILL") {
         report.kills++;
-        tail *= 1.05;
+        tail *= 1.1;
       } else {
         report.finishedFirst++;
-        tail *= 0.85;
+        tail *= 0.7;
       }
       report.leftovers.push(await expectCacheReadsBack(cacheDir));
-      if (process.env.CRASH_DEBUG) process.stderr.write(`lane ${lane} kill ${i} ${exit.signal} ${JSON.stringify(report.leftovers.at(-1))} ${Date.now()}\n`);
 
       // The next call, in-process with the real process table, on a clock that moves only when
       // it sleeps: how long it waited for the lock is exact, whatever the machine's load.
@@ -229,7 +228,6 @@ async function convertLane(lane: number): Promise<LaneReport & { old: number; ne
     if (exit.signal === "SIGKILL") report.kills++;
     else report.finishedFirst++;
     const text = await readFile(kubeconfig, "utf8");
-    if (process.env.CRASH_DEBUG) process.stderr.write(`convert ${lane} kill ${i} ${exit.signal} ${Date.now()}\n`);
     if (text === oldText) report.old++;
     else if (text === newText) report.new++;
     else expect.fail(`kill ${i} left a kubeconfig that is neither the old nor the new one (${text.length} bytes)`);
@@ -244,7 +242,7 @@ async function convertLane(lane: number): Promise<LaneReport & { old: number; ne
 
 test(
   `SIGKILL at random moments: ${GET_TOKEN_LANES * KILLS_PER_LANE} get-token and ${CONVERT_LANES * CONVERT_KILLS_PER_LANE} convert-kubeconfig runs`,
-  { timeout: 600_000 },
+  { timeout: 1_200_000 },
   async () => {
     const [tokens, converts] = await Promise.all([
       Promise.all(Array.from({ length: GET_TOKEN_LANES }, (_, lane) => getTokenLane(lane))),

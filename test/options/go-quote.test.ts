@@ -1,5 +1,8 @@
 // Go's quoters, byte for byte (the expected texts are what Go 1.22's strconv.Quote and
-// time.ParseDuration's error print). Written from the mutants StrykerJS left alive in go-quote.ts.
+// time.ParseDuration's error print). Written from the mutants StrykerJS left alive in go-quote.ts
+// (npm run mutate). The four still alive are equivalent: PRINTABLE without ^ or $ (it is only
+// ever tested on one code point), `cp <= 0x10000` (U+10000 is printable, so never reaches it) and
+// Buffer.from(ch, "") (an empty encoding is utf8).
 import { describe, expect, test } from "vitest";
 import { strconvQuote, timeQuote } from "../../src/options/go-quote.js";
 
@@ -25,6 +28,7 @@ describe("timeQuote", () => {
     ["quote and backslash", 'a"b\\', '"a\\"b\\\\"'],
     ["controls as \\x, tab and newline too", "\x00\t\n\x1f", '"\\x00\\x09\\x0a\\x1f"'],
     ["non-ASCII as its UTF-8 bytes", "1é😀", '"1\\xc3\\xa9\\xf0\\x9f\\x98\\x80"'],
+    ["U+0080, the first non-ASCII code point, as bytes too", "\u0080", '"\\xc2\\x80"'],
   ])("%s", (_name, input, expected) => {
     expect(timeQuote(input)).toBe(expected);
   });

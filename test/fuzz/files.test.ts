@@ -131,6 +131,7 @@ describe("kubeconfig documents", () => {
 
   test("convert-kubeconfig converts or refuses, and the file is the old one or a whole new document", async () => {
     let n = 0;
+    const outcomes = { refused: 0, converted: 0, unchanged: 0 };
     await fc.assert(
       fc.asyncProperty(yamlText, args, async (text, [mode, extra]) => {
         const path = join(scratch, `kubeconfig-${n++}`);
@@ -138,10 +139,17 @@ describe("kubeconfig documents", () => {
         const rt = testRuntime({ env: { HOME: scratch }, fetch: refusingFetch, spawn: missingProgram });
         const code = await runChecked(["convert-kubeconfig", "-l", mode, "--kubeconfig", path, ...extra], rt, "empty");
         const after = await readFile(path, "utf8");
-        if (code === 1) expect(after).toBe(text);
-        else if (after !== text) expect(() => load(after)).not.toThrow();
+        if (code === 1) {
+          expect(after).toBe(text);
+          outcomes.refused++;
+        } else if (after !== text) {
+          expect(() => load(after)).not.toThrow();
+          outcomes.converted++;
+        } else outcomes.unchanged++;
       }),
       { numRuns: RUNS },
     );
+    // The generator reaches every outcome, so the property is not passing on refusals alone.
+    expect(Object.values(outcomes).every((count) => count > 0), JSON.stringify(outcomes)).toBe(true);
   });
 });

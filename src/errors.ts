@@ -118,15 +118,30 @@ export class KubeconfigError extends KubeloginError {}
 const REDACTED = "[REDACTED]";
 const MIN_SECRET_LENGTH = 4;
 
-/** Replaces every occurrence of each secret, and anything shaped like a bearer token or JWT. */
+// The one redaction layer: the logger and the error reporter both end here. Registered secrets go
+// first (client secrets, passwords, PFX passwords, SYSTEM_ACCESSTOKEN...); the shapes below catch
+// what nobody registered: tokens minted during the run, opaque refresh tokens, echoed requests.
+const SECRET_FIELDS = "client_secret|password|refresh_token|access_token|id_token|client_assertion|assertion|code_verifier|device_code";
+/** Form and query fields (`client_secret=…`, an authorization `code=`); `user_code=` stays, it is meant for the user's eyes. */
+const FORM_FIELD = new RegExp(`(?<![\\w])(${SECRET_FIELDS}|code)=[^&\\s"]+`, "gi");
+/** JSON members: an echoed token response or an MSAL cache entry (`"secret"` holds the token there); an error's `"code"` stays. */
+const JSON_FIELD = new RegExp(`"(${SECRET_FIELDS}|accessToken|refreshToken|secret|token|oidcToken)"(\\s*:\\s*)"[^"]*"`, "gi");
+/** An Authorization or App Service identity header, in HTTP or JSON form: the credential after the scheme. */
+const AUTH_HEADER = /\b(authorization|x-identity-header)(["']?\s*[:=]\s*["']?)((?:bearer|basic|pop)\s+)?[^\s"',;}]+/gi;
+const JWT = /eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g;
+
+/** Replaces every occurrence of each secret, and anything shaped like a token, credential field or Authorization header. */
 export function redact(text: string, secrets: Iterable<string> = []): string {
   let out = text;
-  for (const secret of secrets) {
+  // Longest first: a secret that contains another is replaced whole.
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
     if (secret.length >= MIN_SECRET_LENGTH) out = out.split(secret).join(REDACTED);
   }
   return out
-    .replace(/eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g, REDACTED)
-    .replace(/(client_secret|password|refresh_token|access_token|client_assertion)=[^&\s"]+/gi, `$1=${REDACTED}`);
+    .replace(JWT, REDACTED)
+    .replace(AUTH_HEADER, (_match, name: string, separator: string, scheme: string | undefined) => `${name}${separator}${scheme ?? ""}${REDACTED}`)
+    .replace(JSON_FIELD, (_match, name: string, colon: string) => `"${name}"${colon}"${REDACTED}"`)
+    .replace(FORM_FIELD, `$1=${REDACTED}`);
 }
 
 /** stderr text for an error: `Error: <message>`, a hint line, and the cause chain when verbose. */

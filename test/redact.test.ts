@@ -1,0 +1,49 @@
+// The one redaction layer (issue 12, item 5) on the shapes nobody registers as a secret: opaque
+// tokens behind an Authorization header, token fields in echoed JSON or forms, MSAL cache entries.
+import { describe, expect, test } from "vitest";
+import { formatError, KubeloginError, redact } from "../src/errors.js";
+import { createLogger } from "../src/log.js";
+import { bufferedOutput, fixedClock } from "./support/runtime.js";
+
+const OPAQUE = "0.AXEAv4j5cvGGr0GRqy180BHbR1V2wCNo";
+
+describe("redact", () => {
+  test.each([
+    ["an Authorization header with an opaque bearer token", `Authorization: Bearer ${OPAQUE}`, "Authorization: Bearer [REDACTED]"],
+    ["a lower-case authorization header with another scheme", `authorization: Basic dXNlcjpwYXNz`, "authorization: Basic [REDACTED]"],
+    ["headers as JSON", `{"authorization":"bearer ${OPAQUE}","accept":"json"}`, '{"authorization":"bearer [REDACTED]","accept":"json"}'],
+    ["App Service's identity header", `X-IDENTITY-HEADER: ${OPAQUE}`, "X-IDENTITY-HEADER: [REDACTED]"],
+    ["an opaque refresh token in JSON", `{"refresh_token":"${OPAQUE}","foci":"1"}`, '{"refresh_token":"[REDACTED]","foci":"1"}'],
+    ["an MSAL cache entry's secret", `{"credential_type":"RefreshToken","secret": "${OPAQUE}"}`, '{"credential_type":"RefreshToken","secret": "[REDACTED]"}'],
+    ["az and azd's token fields", `{"accessToken":"${OPAQUE}","token":"${OPAQUE}x"}`, '{"accessToken":"[REDACTED]","token":"[REDACTED]"}'],
+    ["a client assertion and a PKCE verifier in a form", `client_assertion=${OPAQUE}&code_verifier=abc123&code=xyz`, "client_assertion=[REDACTED]&code_verifier=[REDACTED]&code=[REDACTED]"],
+    ["a device code, but not the user code meant for the user", "device_code=DAQABAAEAAAD&user_code=ABCD1234", "device_code=[REDACTED]&user_code=ABCD1234"],
+  ])("%s", (_name, text, expected) => {
+    expect(redact(text)).toBe(expected);
+  });
+
+  test("an error's code, the word Authorization in prose, and a user code stay readable", () => {
+    const text = 'the Authorization header is missing; {"error":{"code":"IdentityNotFound"}} user_code=ABCD1234';
+    expect(redact(text)).toBe(text);
+  });
+
+  test("a registered secret that contains another is replaced whole", () => {
+    expect(redact("pass=abcd-efgh-ijkl", ["efgh", "abcd-efgh-ijkl"])).toBe("pass=[REDACTED]");
+  });
+});
+
+describe("the logger and the error reporter share it", () => {
+  test("a log line at -v 10 with an echoed request", () => {
+    const stderr = bufferedOutput();
+    const log = createLogger(stderr, 10, fixedClock("2026-01-01T00:00:00Z"), 1);
+    log.addSecrets(["pfx-Pass.word"]);
+    log.v(10, `POST /token headers={"Authorization":"Bearer ${OPAQUE}"} body=client_id=a&refresh_token=${OPAQUE} pfx=pfx-Pass.word`);
+    expect(stderr.text()).not.toContain(OPAQUE);
+    expect(stderr.text()).not.toContain("pfx-Pass.word");
+  });
+
+  test("an error whose cause echoes a token response", () => {
+    const err = new KubeloginError("failed to get token", { cause: new Error(`bad answer {"access_token":"${OPAQUE}","refresh_token":"${OPAQUE}"}`) });
+    expect(formatError(err, true)).not.toContain(OPAQUE);
+  });
+});

@@ -31,3 +31,9 @@ const coldPathOnly = (name: string) => (): never => {
   throw new ColdPathOnly(name);
 };
 export const randomBytes = coldPathOnly("randomBytes");
+export const randomUUID = coldPathOnly("randomUUID");
+// PoP keys and envelopes (login/pop.ts): a PoP hit is the full CLI's to present.
+export const createPrivateKey = coldPathOnly("createPrivateKey");
+export const createPublicKey = coldPathOnly("createPublicKey");
+export const generateKeyPair = coldPathOnly("generateKeyPair");
+export const sign = coldPathOnly("sign");

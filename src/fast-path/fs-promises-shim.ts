@@ -22,3 +22,5 @@ export const mkdir = coldPathOnly("mkdir");
 export const rename = coldPathOnly("rename");
 export const unlink = coldPathOnly("unlink");
 export const readdir = coldPathOnly("readdir");
+export const utimes = coldPathOnly("utimes");
+export const realpath = coldPathOnly("realpath");

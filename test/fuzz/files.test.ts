@@ -123,6 +123,8 @@ describe("kubeconfig documents", () => {
     { weight: 1, arbitrary: fc.tuple(document, document).map(([a, b]) => `${dump(a)}---\n${dump(b)}`) },
     { weight: 1, arbitrary: fc.tuple(fc.nat(), fc.string({ minLength: 1, maxLength: 3 })).map(([at, junk]) => { const text = manyProviderUsersYaml(2); const i = at % text.length; return text.slice(0, i) + junk + text.slice(i + 1); }) },
     { weight: 1, arbitrary: oddText },
+    // A real provider file as az writes it, so conversions happen often enough to be checked (P(none in 100 runs) < 0.1%).
+    { weight: 4, arbitrary: fc.constant(manyProviderUsersYaml(2)) },
   );
   const args = fc.tuple(
     fc.constantFrom("devicecode", "spn", "azurecli", "msi", "workloadidentity", "interactive", "ropc", "azd", "bogus"),

@@ -31,7 +31,9 @@ export interface Keychain {
 export class KeychainUnavailableError extends KubeloginError {}
 
 /** The entries the keychain holds: MSAL's cache blobs. */
-export const isKeychainEntry = (name: string): boolean => /^msal-[^/\\#]+\.json$/.test(name);
+const isMsalBlob = (name: string): boolean => /^msal-[^/\\#]+\.json$/.test(name);
+/** MSAL's blobs and the PoP key (login/pop.ts): the long-lived secrets of decision 10. */
+export const isKeychainEntry = (name: string): boolean => isMsalBlob(name) || name === "pop_rsa_key.cache";
 
 /** keytar, loaded on first use; any failure to load it means "no keychain here". */
 export async function loadKeytar(): Promise<Keychain> {
@@ -136,8 +138,9 @@ export function createKeychainStore(settings: KeychainStoreSettings): TokenStore
       const inFile = await readFile(name);
       if (inFile === null) return inKeychain;
       if (inKeychain === null) return inFile;
-      // Both: the file was written while the keychain was unavailable (locked). Keep the sign-ins of both.
-      return mergeMsalCache(null, inFile, inKeychain);
+      // Both: the file was written while the keychain was unavailable (locked). Keep the sign-ins of
+      // both; of two PoP keys the keychain's, which the cached PoP tokens are bound to.
+      return isMsalBlob(name) ? mergeMsalCache(null, inFile, inKeychain) : inKeychain;
     },
     async write(name, content) {
       await call("write to", async (keychain, service) => {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadTestPki } from "../support/pki.js";
-import { KUBELOGIN_BIN, runProcess, SERVER_ID, startLocalStack, type LocalStack, type ProcessResult } from "../support/local-stack.js";
+import { ARC_CLUSTER_ID, KUBELOGIN_BIN, runProcess, SERVER_ID, startLocalStack, type LocalStack, type ProcessResult } from "../support/local-stack.js";
 import { keyringHome, removeKeyringHome, secretServiceAvailability, startSecretService, type SecretService } from "../support/secret-service.js";
 
 const availability = secretServiceAvailability();
@@ -134,6 +134,20 @@ describe.skipIf(!availability.run)(`keychain backend with a real Secret Service 
       expect(loaded.some((url) => url.endsWith("/dist/fast-path.js"))).toBe(true);
       expect(loaded.some((url) => url.endsWith("/dist/cold/full-cli.js"))).toBe(false);
       expect(loaded.filter((url) => url.includes("/node_modules/keytar/") || url.includes("/@azure/msal-node/"))).toEqual([]);
+    });
+
+    test("the PoP key lives in the keychain, not in the cache dir, and later calls reuse it", async () => {
+      const { dir, service } = await newCacheDir();
+      const pop = ["--pop-enabled", "--pop-claims", `u=${ARC_CLUSTER_ID}`];
+      const first = await kubelogin(ropc(ALICE, dir, pop), keyring.env);
+      expect(first.code, first.stderr).toBe(0);
+      expect(await keyring.accounts(service)).toContain("pop_rsa_key.cache");
+      expect(await readdir(dir)).not.toContain("pop_rsa_key.cache");
+      const kid = (token: string): string => (JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString()) as { kid: string }).kid;
+      const second = await kubelogin(ropc(ALICE, dir, pop), keyring.env);
+      expect(second.code, second.stderr).toBe(0);
+      const tokenOf = (result: ProcessResult): string => (JSON.parse(result.stdout) as { status: { token: string } }).status.token;
+      expect(kid(tokenOf(second))).toBe(kid(tokenOf(first)));
     });
 
     test("concurrent sign-ins of different users all keep their refresh tokens", async () => {

@@ -8,7 +8,7 @@ import { constants } from "node:fs";
 import { access, open, readdir, readFile, realpath, stat } from "node:fs/promises";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createStores } from "../cache/stores.js";
+import { createStores, parseCacheBackend, type CacheBackend } from "../cache/stores.js";
 import { isFresh, parseTokenEntry, tokenEntryName } from "../cache/token-cache.js";
 import { STALE_MS } from "../cache/lock.js";
 import { KubeloginError, UsageError } from "../errors.js";
@@ -80,7 +80,9 @@ export interface DoctorReport {
   readonly plugin: PluginInfo | null;
   readonly options: readonly { readonly flag: string; readonly value: string; readonly source: string }[];
   readonly cache: {
-    readonly backend: "file";
+    readonly backend: CacheBackend;
+    /** Where the long-lived entries (refresh tokens, PoP key) are, and why: the same line get-token logs at -v 1. */
+    readonly longLived: string;
     readonly dir: string;
     readonly writable: boolean;
     readonly staleLocks: number;
@@ -342,7 +344,14 @@ export async function diagnose(args: readonly string[], ctx: CommandContext): Pr
     return finish({ context, exec, plugin, options });
   }
   const o = validated;
-  const stores = createStores({ cacheDir: o.cacheDir, now: rt.clock.now });
+  let stores;
+  try {
+    const backendOrigin = describeOrigin(resolved.provenance.cacheBackend);
+    stores = createStores({ cacheDir: o.cacheDir, now: rt.clock.now, backend: parseCacheBackend(o.cacheBackend, backendOrigin), backendOrigin, env: pluginEnv });
+  } catch (err) {
+    problems.push(err instanceof Error ? err.message : String(err));
+    return finish({ context, exec, plugin, options });
+  }
   const health = await cacheDirHealth(o.cacheDir, process.getuid?.());
   problems.push(...health.problems);
   warnings.push(...health.warnings);
@@ -366,7 +375,7 @@ export async function diagnose(args: readonly string[], ctx: CommandContext): Pr
       problems.push(`failed to create azidentity credential: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  const cache = { backend: "file" as const, dir: o.cacheDir, writable: health.writable, staleLocks: entries.staleLocks, corruptEntries: entries.corrupt, token: tokenState };
+  const cache = { backend: parseCacheBackend(o.cacheBackend, ""), longLived: await stores.describe(), dir: o.cacheDir, writable: health.writable, staleLocks: entries.staleLocks, corruptEntries: entries.corrupt, token: tokenState };
 
   let token: DoctorReport["token"] = null;
   if (parsed.values.getToken === true && planned) {
@@ -412,6 +421,7 @@ export function formatReport(report: DoctorReport): string {
   if (report.cache) {
     section("cache");
     row("backend", `${report.cache.backend} in ${report.cache.dir}`);
+    row("long-lived", report.cache.longLived);
     row("writable", report.cache.writable ? "yes" : "no");
     row("stale locks", String(report.cache.staleLocks));
     row("unreadable entries", String(report.cache.corruptEntries));

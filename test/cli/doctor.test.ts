@@ -142,7 +142,7 @@ test("-o json has a stable shape, documented in the README", async () => {
   expect(Object.keys(report)).toEqual(["version", "exec", "plugin", "options", "cache", "network", "token", "kubeconfig", "context", "problems", "warnings"]);
   expect(report.version).toBe(1);
   expect(report.network).toEqual({ HTTPS_PROXY: "http://***@proxy.example:3128" });
-  expect(Object.keys(report.cache as object)).toEqual(["backend", "dir", "writable", "staleLocks", "corruptEntries", "token"]);
+  expect(Object.keys(report.cache as object)).toEqual(["backend", "longLived", "dir", "writable", "staleLocks", "corruptEntries", "token"]);
   expect(report.token).toBeNull();
   expect(report.problems).toEqual([]);
   expect(rt.stdout.text()).not.toContain(APP.secret);

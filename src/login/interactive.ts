@@ -94,7 +94,12 @@ async function acquireToken(
       accountHint: o.loginHint,
       credentialName: pop ? "InteractiveBrowserCredentialWithPoP" : "InteractiveBrowserCredential",
       // A PoP token is bound to our key: MSAL returns it unsigned, and never one from its bearer cache.
-      ...(pop ? { silentRequest: { popKid: pop.key.thumbprint, forceRefresh: true } } : {}),
+      ...(pop
+        ? {
+            silentRequest: { popKid: pop.key.thumbprint, forceRefresh: true },
+            errorPrefixes: ["failed to create PoP token with interactive flow", "failed to create PoP token using interactive login"],
+          }
+        : {}),
       prompt: (app, scopes) =>
         app.acquireTokenInteractive({
           scopes,

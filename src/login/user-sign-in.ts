@@ -36,6 +36,8 @@ export interface UserSignIn {
   readonly accountHint?: string;
   /** false: never sign in silently (ropc: a wrong password must not get a token through a saved sign-in). */
   readonly silent?: boolean;
+  /** Upstream's breadcrumbs for this variant, innermost first (PoP: compat spec §3.13). */
+  readonly errorPrefixes?: readonly string[];
   /** Added to the silent request (PoP: the key's kid, and never MSAL's cached bearer token). */
   readonly silentRequest?: { readonly popKid?: string; readonly forceRefresh?: boolean };
   /** The credential option for error hints (ropc: password). */
@@ -136,6 +138,7 @@ async function translate(err: unknown, flow: UserSignIn, deps: LoginDeps): Promi
     fetch: deps.rt.fetch,
     signal: deps.signal,
   });
+  for (const prefix of flow.errorPrefixes ?? []) translated.wrap(prefix);
   return translated;
 }
 

@@ -5,6 +5,8 @@
 # suites add Debian packages here (chromium, gnome-keyring, dbus) with apt-get.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# CI has no terminal: apt-get must never stop to ask.
+export DEBIAN_FRONTEND=noninteractive
 
 kubectl_json=test/support/kubectl.json
 KUBECTL_DIR="${KUBECTL_DIR:-$(node -p "require('./$kubectl_json').dir")}"

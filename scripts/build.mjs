@@ -13,6 +13,7 @@
 import { build } from "esbuild";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { buildInfo } from "./build-info.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dist = `${root}dist`;
@@ -68,6 +69,10 @@ await build({
   entryPoints: ["src/full-cli.ts"],
   outfile: "dist/cold/full-cli.js",
   // yargs 18 is ES-module code that reads import.meta.url; in CommonJS it is this file's URL.
-  define: { "import.meta.url": "__importMetaUrl" },
+  // --version's build facts (src/cli/yargs-app.ts), fixed at build time.
+  define: {
+    "import.meta.url": "__importMetaUrl",
+    ...Object.fromEntries(Object.entries(buildInfo(root)).map(([key, value]) => [`__KUBELOGIN_BUILD_${key.toUpperCase()}__`, JSON.stringify(value)])),
+  },
   banner: { js: 'const __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
 });

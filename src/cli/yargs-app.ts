@@ -58,14 +58,25 @@ function declare(parser: Argv, options: readonly OptionSpec[]): Argv {
   return parser;
 }
 
+// Set by scripts/build.mjs (esbuild define) from scripts/build-info.mjs; absent when the sources
+// run unbundled (vitest, tsx), which then report what they can.
+declare const __KUBELOGIN_BUILD_GITHASH__: string | undefined;
+declare const __KUBELOGIN_BUILD_BUILDTIME__: string | undefined;
+
 export async function versionText(rt: Runtime): Promise<string> {
-  const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  const built = typeof __KUBELOGIN_BUILD_GITHASH__ === "string" && typeof __KUBELOGIN_BUILD_BUILDTIME__ === "string";
+  const gitHash = built ? __KUBELOGIN_BUILD_GITHASH__ : `v${await packageVersion()}`;
   // Upstream's five-line layout (compat spec §0.1), with this runtime's values.
   return [
     "kubelogin version ",
-    `git hash: v${pkg.version}`,
+    `git hash: ${gitHash}`,
     `Runtime version: ${rt.build.runtimeVersion}`,
-    "Build time: unknown",
+    `Build time: ${built ? __KUBELOGIN_BUILD_BUILDTIME__ : "unknown"}`,
     `Platform: ${rt.build.platform}`,
   ].join("\n") + "\n";
+}
+
+async function packageVersion(): Promise<string> {
+  const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
 }

@@ -59,3 +59,11 @@ if [ -d node_modules ] && ! node -e 'require("keytar")' >/dev/null 2>&1; then
   npm rebuild keytar
 fi
 echo "install-test-deps: $(gnome-keyring-daemon --version 2>/dev/null | head -1), libsecret $(dpkg-query -W -f='${Version}' libsecret-1-0)"
+
+# --- zsh (shell completion e2e, test/e2e/completion.test.ts: the zsh script loads in a real zsh;
+# bash is always there). Missing under CI=true the test fails; elsewhere it is a visible skip. ---
+if ! command -v zsh >/dev/null 2>&1; then
+  echo "install-test-deps: installing Debian's zsh" >&2
+  apt-get install -y zsh || { apt-get update && apt-get install -y zsh; }
+fi
+echo "install-test-deps: $(zsh --version)"

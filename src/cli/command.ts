@@ -14,6 +14,8 @@ export interface Command {
   readonly hidden?: boolean;
   /** Printed to stderr before running, like cobra's `Command "x" is deprecated, …`. */
   readonly deprecated?: string;
+  /** Takes its arguments as they are, flags included (cobra's __complete): run.ts does not parse them. */
+  readonly rawArgs?: true;
   /** Flags in declaration order (help lists them sorted, as cobra does). */
   readonly options: readonly OptionSpec[];
   /** `args` are everything after the command name; throws KubeloginError on failure. */

@@ -7,4 +7,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   "remove-cache-dir": () => import("./remove-cache-dir.js").then((m) => m.removeCacheDirCommand),
   "remove-tokens": () => import("./remove-cache-dir.js").then((m) => m.removeTokensCommand),
   doctor: () => import("./doctor.js").then((m) => m.doctorCommand),
+  completion: () => import("./completion.js").then((m) => m.completionCommand),
+  __complete: () => import("./completion.js").then((m) => m.completeWithDescriptionsCommand),
+  __completeNoDesc: () => import("./completion.js").then((m) => m.completeNoDescriptionsCommand),
 };

@@ -64,8 +64,8 @@ export async function run(argv: readonly string[], rt: Runtime): Promise<number>
     const command = await load();
     if (command.deprecated) rt.stderr.write(`Command "${command.name}" is deprecated, ${command.deprecated}\n`);
     // Parsed here only to decide on help; the command parses its arguments itself.
-    const flags = parseFlags(args, command.options);
-    if (flags.help) {
+    const flags = command.rawArgs ? undefined : parseFlags(args, command.options);
+    if (flags?.help) {
       for (const notice of flags.deprecations) rt.stderr.write(`${notice}\n`);
       rt.stdout.write(await helpFor(command.name));
       return 0;

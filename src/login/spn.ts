@@ -128,7 +128,7 @@ async function acquireToken(o: Readonly<GetTokenOptions>, target: EntraTarget, r
   }
   deps.log.v(5, `using credential: ${usesCertificate ? "ClientCertificateCredential" : "ClientSecretCredential"}${pop ? "WithPoP" : ""}`);
 
-  const [{ createConfidentialClient, authorityFor }, { fromMsalError }] = await Promise.all([import("./msal/client.js"), import("./msal/errors.js")]);
+  const [{ createConfidentialClient }, { fromMsalError, msalErrorContext }] = await Promise.all([import("./msal/client.js"), import("./msal/errors.js")]);
   deps.log.v(5, `getting token with scopes: [${target.scope}]`);
   try {
     const app = createConfidentialClient({ authorityHost: target.authorityHost, tenantId: target.tenantId, clientId: o.clientId }, credential, deps);
@@ -137,15 +137,7 @@ async function acquireToken(o: Readonly<GetTokenOptions>, target: EntraTarget, r
     return { token: result.accessToken, expiresOn: result.expiresOn.getTime() };
   } catch (err) {
     if (deps.signal.aborted) throw deps.signal.reason;
-    const translated = await fromMsalError(err, {
-      authority: authorityFor(target.authorityHost, target.tenantId),
-      clientId: o.clientId,
-      tenantId: target.tenantId,
-      provenance: deps.provenance,
-      credential: usesCertificate ? "clientCertificate" : "clientSecret",
-      fetch: deps.rt.fetch,
-      signal: deps.signal,
-    });
+    const translated = await fromMsalError(err, msalErrorContext(target, o.clientId, deps, usesCertificate ? "clientCertificate" : "clientSecret"));
     throw (pop ? translated.wrap(messages.popInner).wrap(messages.popFailed(usesCertificate)) : translated).wrap("failed to get token");
   }
 }

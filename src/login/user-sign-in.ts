@@ -6,8 +6,8 @@ import { AuthError, InteractionRequiredAuthError, type AccountInfo, type Authent
 import { AuthenticationError, type KubeloginError } from "../errors.js";
 import { findRecord, recordFor, recordStore, saveRecord, USER_SIGN_IN_CACHE_ENTRY, type AuthenticationRecord, type RecordFiles, type RecordTarget } from "./auth-record.js";
 import type { EntraTarget } from "./authority.js";
-import { authorityFor, createPublicClient } from "./msal/client.js";
-import { extractAadsts, fromMsalError, type CredentialOption } from "./msal/errors.js";
+import { createPublicClient } from "./msal/client.js";
+import { extractAadsts, fromMsalError, msalErrorContext, type CredentialOption } from "./msal/errors.js";
 import type { AccessToken, LoginDeps } from "./types.js";
 
 const messages = {
@@ -129,15 +129,7 @@ function toAccessToken(result: AuthenticationResult | null, step: SignInStep): A
 
 /** MSAL's error in kubelogin's words, unwrapped. */
 async function translate(err: unknown, flow: UserSignIn, deps: LoginDeps): Promise<KubeloginError> {
-  const translated = await fromMsalError(err, {
-    authority: authorityFor(flow.target.authorityHost, flow.target.tenantId),
-    clientId: flow.clientId,
-    tenantId: flow.target.tenantId,
-    provenance: deps.provenance,
-    ...(flow.credential ? { credential: flow.credential } : {}),
-    fetch: deps.rt.fetch,
-    signal: deps.signal,
-  });
+  const translated = await fromMsalError(err, msalErrorContext(flow.target, flow.clientId, deps, flow.credential));
   for (const prefix of flow.errorPrefixes ?? []) translated.wrap(prefix);
   return translated;
 }

@@ -147,7 +147,7 @@ export interface AssertionClient {
  */
 export async function acquireByAssertion(client: AssertionClient, assertion: () => Promise<string>, deps: LoginDeps): Promise<AccessToken> {
   const { target, clientId } = client;
-  const [{ createConfidentialClient, authorityFor }, { fromMsalError }] = await Promise.all([import("./msal/client.js"), import("./msal/errors.js")]);
+  const [{ createConfidentialClient }, { fromMsalError, msalErrorContext }] = await Promise.all([import("./msal/client.js"), import("./msal/errors.js")]);
   let app;
   try {
     app = createConfidentialClient({ authorityHost: target.authorityHost, tenantId: target.tenantId, clientId }, { clientAssertion: assertion }, deps);
@@ -162,15 +162,7 @@ export async function acquireByAssertion(client: AssertionClient, assertion: () 
     return { token: result.accessToken, expiresOn: result.expiresOn.getTime() };
   } catch (err) {
     if (deps.signal.aborted) throw deps.signal.reason;
-    const translated = await fromMsalError(err, {
-      authority: authorityFor(target.authorityHost, target.tenantId),
-      clientId,
-      tenantId: target.tenantId,
-      provenance: deps.provenance,
-      ...(client.fromTokenFile ? { credential: "federatedTokenFile" as const } : {}),
-      fetch: deps.rt.fetch,
-      signal: deps.signal,
-    });
+    const translated = await fromMsalError(err, msalErrorContext(target, clientId, deps, client.fromTokenFile ? "federatedTokenFile" : undefined));
     throw translated.wrap("failed to get token");
   }
 }

@@ -5,6 +5,7 @@ import { AuthenticationError, KubeloginError, ValidationError, type EntraIds } f
 import type { Origin } from "../../options/origin.js";
 import type { Provenance } from "../../options/resolve.js";
 import { networkErrorFor } from "../http.js";
+import type { LoginDeps } from "../types.js";
 
 /** The option that carried the credential the request authenticated with. */
 export type CredentialOption = "clientSecret" | "clientCertificate" | "password" | "federatedTokenFile";
@@ -17,6 +18,24 @@ export interface MsalErrorContext {
   readonly credential?: CredentialOption;
   readonly fetch: typeof fetch;
   readonly signal: AbortSignal;
+}
+
+/** The context every MSAL caller builds: where the request went, for whom, and with which credential. */
+export function msalErrorContext(
+  target: { readonly authorityHost: string; readonly tenantId: string },
+  clientId: string,
+  deps: Pick<LoginDeps, "provenance" | "rt" | "signal">,
+  credential?: CredentialOption,
+): MsalErrorContext {
+  return {
+    authority: `${target.authorityHost}${target.tenantId}`,
+    clientId,
+    tenantId: target.tenantId,
+    provenance: deps.provenance,
+    ...(credential ? { credential } : {}),
+    fetch: deps.rt.fetch,
+    signal: deps.signal,
+  };
 }
 
 interface MsalLikeError {

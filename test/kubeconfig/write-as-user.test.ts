@@ -4,10 +4,10 @@
 // Without root and setpriv these cases cannot be built; they are skipped with a visible reason,
 // except in CI, where that is an error.
 import { execFileSync } from "node:child_process";
-import { chmod, chown, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, copyFile, cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, test } from "vitest";
+import { basename, dirname, join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { AKS_CLIENT_ID, AKS_SERVER_ID } from "../fixtures/kubeconfigs.js";
 import { KUBELOGIN_BIN, runProcess } from "../support/local-stack.js";
 
@@ -39,6 +39,24 @@ users:
       name: azure
 `;
 
+/**
+ * The user may not be able to reach the checkout (a clone under a 0700 temp dir) nor the node it
+ * runs on (Node 24 lives in the checkout's .cache): the built bundles and node are copied to a
+ * directory everyone can read, as an installed kubelogin would be.
+ */
+let installed: { node: string; bin: string } | undefined;
+beforeAll(async () => {
+  if (!setpriv) return;
+  const dir = await mkdtemp(join(tmpdir(), "kubelogin-installed-"));
+  await cp(dirname(KUBELOGIN_BIN), join(dir, "dist"), { recursive: true });
+  await copyFile(process.execPath, join(dir, "node"));
+  execFileSync("chmod", ["-R", "a+rX", dir]);
+  installed = { node: join(dir, "node"), bin: join(dir, "dist", basename(KUBELOGIN_BIN)) };
+});
+afterAll(async () => {
+  if (installed) await rm(dirname(installed.node), { recursive: true, force: true });
+});
+
 const dirs: string[] = [];
 afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
@@ -60,7 +78,7 @@ async function userDir(files: Record<string, { uid: number; gid: number; mode: n
 }
 
 function convertAsUser(args: string[], env: Record<string, string> = {}) {
-  const command = [`--reuid=${USER.uid}`, `--regid=${USER.gid}`, "--clear-groups", "--", process.execPath, KUBELOGIN_BIN, "convert-kubeconfig", "-l", "azurecli", ...args];
+  const command = [`--reuid=${USER.uid}`, `--regid=${USER.gid}`, "--clear-groups", "--", installed!.node, installed!.bin, "convert-kubeconfig", "-l", "azurecli", ...args];
   return runProcess(setpriv!, command, { PATH: "/usr/bin:/bin", HOME: "/nonexistent", ...env });
 }
 

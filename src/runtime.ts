@@ -1,9 +1,9 @@
 // The edges of the process as plain values. nodeRuntime() is the only code besides main.ts that
 // touches `process`; tests build their own Runtime with a fixed clock, an env record and buffers.
-import { fstatSync, readFileSync, writeSync } from "node:fs";
 import { homedir } from "node:os";
 import type { Env } from "./options/resolve.js";
 import { proxyFor } from "./proxy.js";
+import { fdOutput } from "./stdio.js";
 
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -42,7 +42,11 @@ export interface Runtime {
   readonly stderr: Output;
   /** client-go's homedir.HomeDir(): $HOME on Unix. */
   readonly homedir: string;
+  /** Where relative paths on the command line start. */
+  readonly cwd: string;
   readonly pid: number;
+  /** The user the process runs as (-1 where there are no uids). */
+  readonly uid: number;
   /** Whether a process on this host still runs (stale cache locks are broken when it does not). */
   readonly isProcessAlive: (pid: number) => boolean;
   /** HTTP for every identity-provider request, so tests can see where requests go. */
@@ -70,49 +74,6 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
 }
 
 export const systemClock: Clock = { now: () => Date.now(), sleep: abortableSleep };
-
-/**
- * Writes to a file descriptor synchronously, so a failure (stdout closed, /dev/full) is thrown to
- * the caller instead of surfacing later as an unhandled stream error, and so a cached get-token
- * never builds process.stdout's stream stack.
- */
-export function fdOutput(fd: number): Output {
-  return {
-    write(text) {
-      if (wasClosedAtStart(fd)) throw Object.assign(new Error("EBADF: bad file descriptor, write"), { code: "EBADF", errno: -9, syscall: "write" });
-      let rest = Buffer.from(text, "utf8");
-      while (rest.length > 0) {
-        try {
-          rest = rest.subarray(writeSync(fd, rest));
-        } catch (err) {
-          // A non-blocking pipe that is momentarily full: wait for the reader, as a stream would.
-          if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-        }
-      }
-    },
-  };
-}
-
-/**
- * Node reopens a standard descriptor that was closed when it started on /dev/null, read-write
- * (node.cc PlatformInit), so writes to it succeed and the ExecCredential would vanish. A shell's
- * `>/dev/null` opens it write-only: the access mode in /proc tells the two apart on Linux.
- */
-function wasClosedAtStart(fd: number): boolean {
-  if (process.platform !== "linux") return false;
-  try {
-    const info = fstatSync(fd);
-    if (!info.isCharacterDevice() || info.rdev !== DEV_NULL_RDEV) return false;
-    const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"))?.[1];
-    return flags !== undefined && (parseInt(flags, 8) & 3) === 2;
-  } catch {
-    return false;
-  }
-}
-
-/** makedev(1, 3): /dev/null on Linux. */
-const DEV_NULL_RDEV = 259;
 
 export const spawnProcess: Spawn = async (file, args, options) => {
   const { spawn } = await import("node:child_process");
@@ -193,7 +154,9 @@ export function nodeRuntime(): Runtime {
     stdout: fdOutput(1),
     stderr: fdOutput(2),
     homedir: env.HOME || homedir(),
+    cwd: process.cwd(),
     pid: process.pid,
+    uid: process.getuid?.() ?? -1,
     isProcessAlive: (pid) => {
       try {
         process.kill(pid, 0);

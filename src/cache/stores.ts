@@ -14,6 +14,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { KubeloginError, ValidationError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { INDEX_ENTRY_PATTERN } from "../fast-path/hit-index.js";
 import { createFileStore } from "./file-store.js";
 import { withLock, type LockOptions } from "./lock.js";
 import {
@@ -57,8 +58,8 @@ export interface CacheSettings {
   readonly keychain?: () => Promise<Keychain>;
 }
 
-/** token-<hash>.json (cache/token-cache.ts). */
-const isAccessTokenEntry = (name: string): boolean => /^token-[^/\\]+\.json$/.test(name);
+/** token-<hash>.json (cache/token-cache.ts), and fast-<hash>.json, the fast path's index of them (fast-path/hit-index.ts). */
+const isAccessTokenEntry = (name: string): boolean => /^token-[^/\\]+\.json$/.test(name) || INDEX_ENTRY_PATTERN.test(name);
 
 /** Upstream's files (compat spec §4.1, §4.3), which kubelogin reads and writes under the same names. */
 const UPSTREAM_FILES: ReadonlySet<string> = new Set(["auth.json", "pop_tokens.cache", "pop_rsa_key.cache"]);

@@ -5,6 +5,8 @@ import type { Runtime } from "../runtime.js";
 export interface CommandContext {
   readonly rt: Runtime;
   readonly log: Logger;
+  /** The whole command line, command included: what the fast path's index is named after. */
+  readonly argv: readonly string[];
 }
 
 /** One subcommand. run.ts loads it lazily; yargs-app.ts renders its help from the same data. */

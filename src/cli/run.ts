@@ -70,7 +70,7 @@ export async function run(argv: readonly string[], rt: Runtime): Promise<number>
       rt.stdout.write(await helpFor(command.name));
       return 0;
     }
-    await command.run(args, { rt, log });
+    await command.run(args, { rt, log, argv });
     return 0;
   } catch (err) {
     rt.stderr.write(formatError(err, log.level > 0, log.secrets));

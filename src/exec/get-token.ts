@@ -13,6 +13,8 @@ import type { ValidatedResolvedOptions } from "../options/validate.js";
 import { loadStrategy } from "../login/registry.js";
 import type { Interaction, LoginDeps, LoginPlan, LoginStrategy } from "../login/types.js";
 import type { Runtime } from "../runtime.js";
+import type { ServedEntry } from "../fast-path/hit-index.js";
+import type { TokenStore } from "../cache/store.js";
 import { writeExecCredential } from "./exec-credential.js";
 import { parseExecInfo } from "./exec-info.js";
 
@@ -21,6 +23,8 @@ export interface GetTokenDeps {
   readonly log: Logger;
   /** The strategy registry; tests may hand in their own strategies. */
   readonly strategyFor?: (mode: LoginMode) => Promise<LoginStrategy>;
+  /** Told which cache entry answered, once the answer is on stdout (the fast path's index). */
+  readonly remember?: (served: ServedEntry) => Promise<void>;
 }
 
 /** Options are already resolved and validated (upstream's Validate runs before Do). */
@@ -75,10 +79,13 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
     log.v(1, `cannot read the token cache in ${tokens.location}: ${err.message}`);
     return undefined;
   });
+  const answered = async (token: CachedToken, from: { entry: string; plan: LoginPlan } | undefined): Promise<void> => {
+    writeExecCredential(rt.stdout, execInfo.apiVersion, presented(token));
+    if (from && !plan.present) await deps.remember?.(servedEntry(tokens, o.cacheDir, execInfo.apiVersion, from, makePlan));
+  };
   if (cached && isFresh(cached, rt.clock.now())) {
     log.v(5, () => `serving the cached token for ${strategy.mode} (expires ${new Date(cached.expiresOn).toISOString()})`);
-    writeExecCredential(rt.stdout, execInfo.apiVersion, presented(cached));
-    return;
+    return answered(cached, { entry, plan });
   }
 
   const interaction = interactionFor(rt, execInfo.interactive);
@@ -97,26 +104,38 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
   // The login runs at most once: a failure of the cache around it (lock, read, write) means going
   // on without the cache, but an error from the login itself is reported as it is.
   let loginStarted = false;
+  /** The entry the token is in now, and the plan that named it. */
+  let savedIn: { entry: string; plan: LoginPlan } | undefined;
   let token: CachedToken;
   try {
     token = await withLock(`${tokens.lockDir}/${entry}.lock`, lock(), async () => {
       // Another kubelogin may have fetched it while this one waited for the lock: N parallel
       // kubectl calls make one identity-provider request.
       const fetched = await readFreshToken(entry);
-      if (fetched) return fetched;
+      if (fetched) {
+        savedIn = { entry, plan };
+        return fetched;
+      }
       // A user sign-in decides the account, and so the key: the one that waited for this lock
       // plans again and finds the token the first one saved under the account's key.
       const replanned = await makePlan();
       const other = tokenEntryName(replanned.cacheKey);
       const signedIn = other === entry ? undefined : await readFreshToken(other);
-      if (signedIn) return signedIn;
+      if (signedIn) {
+        savedIn = { entry: other, plan: replanned };
+        return signedIn;
+      }
       loginStarted = true;
       const fresh = await acquire();
-      const keyAfter = (await makePlan()).cacheKey;
-      await tokens.write(tokenEntryName(keyAfter), formatTokenEntry(keyAfter, fresh)).catch((err: unknown) => {
-        if (!(err instanceof CacheError)) throw err;
-        log.warn(`could not save the token in ${tokens.location}: ${err.message}`);
-      });
+      const planAfter = await makePlan();
+      const entryAfter = tokenEntryName(planAfter.cacheKey);
+      await tokens.write(entryAfter, formatTokenEntry(planAfter.cacheKey, fresh)).then(
+        () => (savedIn = { entry: entryAfter, plan: planAfter }),
+        (err: unknown) => {
+          if (!(err instanceof CacheError)) throw err;
+          log.warn(`could not save the token in ${tokens.location}: ${err.message}`);
+        },
+      );
       return fresh;
     });
   } catch (err) {
@@ -125,7 +144,17 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
     log.v(1, `the token cache in ${tokens.location} is unusable (${err.message}); continuing without it`);
     token = await acquire();
   }
-  writeExecCredential(rt.stdout, execInfo.apiVersion, presented(token));
+  await answered(token, savedIn);
+}
+
+function servedEntry(
+  store: TokenStore,
+  cacheDir: string,
+  apiVersion: ServedEntry["apiVersion"],
+  from: { entry: string; plan: LoginPlan },
+  replan: () => Promise<LoginPlan>,
+): ServedEntry {
+  return { entry: from.entry, apiVersion, store, cacheDir, inputs: from.plan.inputs, replan, entryFor: (p) => tokenEntryName(p.cacheKey) };
 }
 
 /** Device-code messages go to stderr at once (kubectl passes it through); the browser comes from the runtime. */

@@ -1,16 +1,15 @@
-// The fast path's bundle (dist/fast-path.js, scripts/build.mjs), which main.ts loads: a cached
-// get-token is served here alone; anything else loads the full CLI, a second bundle, and runs it
-// from the start.
-import { nodeRuntime } from "../runtime.js";
-import { serveCachedToken } from "./serve-cached.js";
+// What the published entry runs (dist/main.js, and the single executable): a cached get-token is
+// answered from the fast path's index (hit-index.ts) by this small bundle alone; anything else
+// loads the full CLI, a second bundle, and runs it from the start.
+import { fdOutput } from "../stdio.js";
+import { enableCompileCache } from "./compile-cache.js";
+import { serveFromIndex } from "./hit-index.js";
 
 const argv = process.argv.slice(2);
-// stdout and stderr are written synchronously (runtime.ts), so nothing is left to flush; exiting
-// at once also ends what --timeout abandoned (a socket, a child process).
-void serveCachedToken(argv, nodeRuntime())
-  .then(async (served) => {
-    if (served) return 0;
-    const { runCli } = await import("../full-cli.js");
-    return runCli(argv);
-  })
-  .then((code) => process.exit(code));
+const call = { argv, env: process.env, cwd: process.cwd(), uid: process.getuid?.() ?? -1 };
+if (!(argv.includes("get-token") && serveFromIndex(call, Date.now(), fdOutput(1)))) {
+  enableCompileCache();
+  // stdout and stderr are written synchronously (stdio.ts), so nothing is left to flush; exiting
+  // at once also ends what --timeout abandoned (a socket, a child process).
+  void import("../full-cli.js").then(({ runCli }) => runCli(argv)).then((code) => process.exit(code));
+}

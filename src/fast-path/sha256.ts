@@ -1,4 +1,4 @@
-// SHA-256 (FIPS 180-4) in plain JavaScript, for the fast path's bundle only (crypto-shim.ts).
+// SHA-256 (FIPS 180-4) in plain JavaScript, for the fast path's index (hit-index.ts).
 // Loading node:crypto pulls in Node's whole stream stack, which costs a cached get-token more than
 // everything else it does (about +16 ms on Node 24, a third of its run); the hit path hashes a few
 // hundred bytes, which this does in microseconds. test/fast-path/sha256.test.ts checks it against

@@ -75,6 +75,7 @@ export function legacyDeviceCodePlan(o: Readonly<GetTokenOptions>): LoginPlan {
   const target = v1TargetFor(o);
   return {
     cacheKey: ["devicecode", "legacy", target.authorityHost, target.tenantId, o.clientId, target.resource],
+    inputs: [],
     warnings: target.warnings,
     acquire: async (deps) => {
       deps.log.v(5, "using credential: ADALDeviceCodeCredential");

@@ -106,6 +106,11 @@ async function readRecordFile(path: string): Promise<AuthenticationRecord | unde
   }
 }
 
+/** The files findRecord reads for a target, in its order. */
+export function recordPaths(files: RecordFiles, target: RecordTarget): string[] {
+  return [join(files.cacheDir, targetRecordName(target)), join(files.cacheDir, AUTH_JSON)];
+}
+
 /**
  * The record for this target: ours (written for exactly this authority, tenant and client) first,
  * then upstream's auth.json when it matches. `accept` narrows further (ropc: the same user name).
@@ -115,9 +120,10 @@ export async function findRecord(
   target: RecordTarget,
   accept: (record: AuthenticationRecord) => boolean = () => true,
 ): Promise<AuthenticationRecord | undefined> {
-  const ours = await readRecordFile(join(files.cacheDir, targetRecordName(target)));
+  const [oursPath, sharedPath] = recordPaths(files, target) as [string, string];
+  const ours = await readRecordFile(oursPath);
   if (ours && ours.clientId.toLowerCase() === target.clientId.toLowerCase() && accept(ours)) return ours;
-  const shared = await readRecordFile(join(files.cacheDir, AUTH_JSON));
+  const shared = await readRecordFile(sharedPath);
   if (shared && recordMatches(shared, target) && accept(shared)) return shared;
   return undefined;
 }

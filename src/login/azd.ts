@@ -29,12 +29,17 @@ const messages = {
  * `config.json`, which also holds the cloud and `auth.useAzCliAuth`). With `auth.useAzCliAuth`
  * azd hands the request to az, so az's identity counts as well.
  */
-async function azdIdentity(env: Env, homedir: string): Promise<{ configDir: string; fingerprint: string[] }> {
+async function azdIdentity(env: Env, homedir: string): Promise<{ configDir: string; fingerprint: string[]; files: string[] }> {
   const configDir = configDirFrom(env, "AZD_CONFIG_DIR", homedir, ".azd");
   const [auth, config] = await Promise.all([readFingerprinted(configDir, "auth.json"), readFingerprinted(configDir, "config.json")]);
   const fingerprint = [configDir, auth.entry, config.entry];
-  if (usesAzCliAuth(config.content)) fingerprint.push("useAzCliAuth", ...(await azIdentity(env, homedir)).fingerprint);
-  return { configDir, fingerprint };
+  const files = [auth.path, config.path];
+  if (usesAzCliAuth(config.content)) {
+    const az = await azIdentity(env, homedir);
+    fingerprint.push("useAzCliAuth", ...az.fingerprint);
+    files.push(...az.files);
+  }
+  return { configDir, fingerprint, files };
 }
 
 /** azd reads `auth.useAzCliAuth` with Go's strconv.ParseBool. */
@@ -56,6 +61,7 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
   const identity = await azdIdentity(context.env, context.homedir);
   return {
     cacheKey: ["azd", scope, o.tenantId, ...identity.fingerprint],
+    inputs: identity.files,
     warnings: [],
     acquire: (deps) => acquireToken(o, scope, identity.configDir, deps),
   };

@@ -32,14 +32,14 @@ const messages = {
 } as const;
 
 /** Everything az's answer depends on besides the arguments: which az config, who is signed in there, which cloud is active. */
-export async function azIdentity(env: Env, homedir: string): Promise<{ configDir: string; fingerprint: string[] }> {
+export async function azIdentity(env: Env, homedir: string): Promise<{ configDir: string; fingerprint: string[]; files: string[] }> {
   const configDir = configDirFrom(env, "AZURE_CONFIG_DIR", homedir, ".azure");
   // azureProfile.json holds the signed-in accounts and the default subscription (az login, az
   // logout, az account set); `config` holds the active cloud (az cloud set), which AZURE_CLOUD_NAME
   // overrides. msal_token_cache.json is left out: it never decides who is signed in, it changes at
   // every token refresh and it can be large, while this runs on every call.
   const files = await Promise.all([readFingerprinted(configDir, "azureProfile.json"), readFingerprinted(configDir, "config")]);
-  return { configDir, fingerprint: [configDir, ...files.map((f) => f.entry), `AZURE_CLOUD_NAME=${env.AZURE_CLOUD_NAME ?? ""}`] };
+  return { configDir, fingerprint: [configDir, ...files.map((f) => f.entry), `AZURE_CLOUD_NAME=${env.AZURE_CLOUD_NAME ?? ""}`], files: files.map((f) => f.path) };
 }
 
 function checkOptions(o: Readonly<GetTokenOptions>): void {
@@ -57,6 +57,7 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
   const identity = await azIdentity(context.env, context.homedir);
   return {
     cacheKey: ["azurecli", resource, o.tenantId, o.subscription, ...identity.fingerprint],
+    inputs: identity.files,
     warnings: [],
     acquire: (deps) => acquireToken(o, scope, resource, identity.configDir, deps),
   };

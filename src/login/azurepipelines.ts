@@ -65,6 +65,7 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
   return {
     // The access token is the job's, not the identity's: it is no part of the key.
     cacheKey: ["azurepipelines", target.authorityHost, target.tenantId, o.clientId, target.scope, request.serviceConnectionId],
+    inputs: [],
     warnings: target.warnings,
     acquire: (deps) => {
       deps.log.v(5, "using credential: AzurePipelinesCredential");

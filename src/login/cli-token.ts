@@ -94,6 +94,7 @@ export function configDirFrom(env: Env, name: string, homedir: string, fallback:
 }
 
 export interface FingerprintedFile {
+  readonly path: string;
   /** `<file name>=<sha256 of its content>`, or `<file name>=absent` when there is none. */
   readonly entry: string;
   readonly content?: Buffer;
@@ -104,12 +105,13 @@ export interface FingerprintedFile {
  * A read error other than "no such file" is kept in the entry too; the CLI will report it.
  */
 export async function readFingerprinted(dir: string, name: string): Promise<FingerprintedFile> {
+  const path = join(dir, name);
   try {
-    const content = await readFile(join(dir, name));
-    return { entry: `${name}=${createHash("sha256").update(content).digest("hex")}`, content };
+    const content = await readFile(path);
+    return { path, entry: `${name}=${createHash("sha256").update(content).digest("hex")}`, content };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { entry: `${name}=${code === "ENOENT" || code === "ENOTDIR" ? "absent" : `unreadable ${code ?? "error"}`}` };
+    return { path, entry: `${name}=${code === "ENOENT" || code === "ENOTDIR" ? "absent" : `unreadable ${code ?? "error"}`}` };
   }
 }
 

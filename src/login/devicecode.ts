@@ -6,7 +6,7 @@
 import { AuthenticationError, MissingOptionError, TimeoutError, ValidationError } from "../errors.js";
 import { formatGoDuration } from "../options/duration.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
-import { findRecord, userCacheKey, type RecordFiles } from "./auth-record.js";
+import { findRecord, recordPaths, userCacheKey, type RecordFiles } from "./auth-record.js";
 import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId, type EntraTarget } from "./authority.js";
 import type { SignInStep } from "./user-sign-in.js";
 import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "./types.js";
@@ -43,9 +43,11 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
   checkOptions(o);
   const target = entraTarget(o);
   const files = recordFilesFor(context);
-  const record = await findRecord(files, { authorityHost: target.authorityHost, tenantId: target.tenantId, clientId: o.clientId });
+  const recordTarget = { authorityHost: target.authorityHost, tenantId: target.tenantId, clientId: o.clientId };
+  const record = await findRecord(files, recordTarget);
   return {
     cacheKey: userCacheKey("devicecode", target, o.clientId, record),
+    inputs: recordPaths(files, recordTarget),
     warnings: target.warnings,
     // Not async: the rejection on timeout must reach the use case before its own generic one.
     acquire: (deps) => settleOnAbort(deps.signal, acquireToken(o, target, files, deps), () => timeoutError(o, deps)),

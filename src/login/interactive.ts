@@ -6,7 +6,7 @@
 // refresh token signs it in silently until Entra refuses it.
 import { MissingOptionError, ValidationError } from "../errors.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
-import { findRecord, type AuthenticationRecord, type RecordFiles, type RecordTarget } from "./auth-record.js";
+import { findRecord, recordPaths, type AuthenticationRecord, type RecordFiles, type RecordTarget } from "./auth-record.js";
 import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId, type EntraTarget } from "./authority.js";
 import { popBindingFor, withPopTokenRequests, type PopBinding } from "./pop.js";
 import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "./types.js";
@@ -69,6 +69,7 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
   return {
     // The account is part of the key: two users signed in through one cache dir never get each other's token.
     cacheKey: ["interactive", target.authorityHost, target.tenantId, o.clientId, target.scope, record?.homeAccountId ?? "no account yet", ...(pop?.cacheKeyPart ?? [])],
+    inputs: recordPaths(files, recordTarget),
     warnings: [...target.warnings, ...(pop?.warnings ?? [])],
     ...(pop ? { present: pop.present } : {}),
     acquire: (deps) => acquireToken(o, target, port, files, pop, deps),

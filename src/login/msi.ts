@@ -105,6 +105,7 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
   const identity = id.kind === "system" ? ["system"] : [id.kind, id.value];
   return {
     cacheKey: ["msi", source.kind, source.endpoint, ...identity, resource],
+    inputs: [],
     warnings: [],
     acquire: (deps) => acquireToken(source, id, resource, deps),
   };

@@ -40,6 +40,8 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
   return {
     // The user name and password say whose token it is; no record is needed to tell.
     cacheKey: userCacheKey("ropc", target, o.clientId, undefined, ["user", o.username.toLowerCase(), sha256(o.password), ...(pop?.cacheKeyPart ?? [])]),
+    // No auth record: the key says whose token it is.
+    inputs: [],
     warnings: [...target.warnings, ...(pop?.warnings ?? [])],
     ...(pop ? { present: pop.present } : {}),
     acquire: async (deps) => {

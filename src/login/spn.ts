@@ -78,6 +78,7 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
   if (pop) {
     return {
       cacheKey: spnCacheKey(target, o.clientId, { popClaimU: pop.u }, [...credential, ...pop.cacheKeyPart]),
+      inputs: usesCertificate ? [o.clientCertificate] : [],
       warnings: [...target.warnings, ...pop.warnings],
       acquire: (deps) => acquireToken(o, target, deps, pop),
       present: pop.present,
@@ -85,6 +86,7 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
   }
   return {
     cacheKey: spnCacheKey(target, o.clientId, o.legacy ? "legacy" : "bearer", credential),
+    inputs: usesCertificate ? [o.clientCertificate] : [],
     warnings: target.warnings,
     acquire: (deps) => (o.legacy ? acquireLegacyToken(o, target, deps) : acquireToken(o, target, deps)),
   };

@@ -58,6 +58,12 @@ export interface LoginPlan {
    * after the login, so the token is saved under the key of the account that signed in.
    */
   readonly cacheKey: readonly string[];
+  /**
+   * Every file whose content or presence went into `cacheKey` (a certificate, az's profile, an
+   * auth record), as the plan named them. The fast path answers a call from its index only while
+   * each is unchanged (fast-path/hit-index.ts), so a file missing here is a change it cannot see.
+   */
+  readonly inputs: readonly string[];
   /** Printed as `Warning: <text>` on stderr before anything else happens (unknown --environment). */
   readonly warnings: readonly string[];
   acquire(deps: LoginDeps): Promise<AccessToken>;

@@ -59,6 +59,7 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
   const source = variant.kind === "token-file" ? [variant.path] : [];
   return {
     cacheKey: ["workloadidentity", variant.kind, target.authorityHost, target.tenantId, o.clientId, target.scope, ...source],
+    inputs: [],
     warnings: target.warnings,
     acquire: (deps) => acquireToken(o, target, variant, deps),
   };

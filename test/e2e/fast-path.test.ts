@@ -1,8 +1,10 @@
 // Decision 2: a cached token is served without loading MSAL, @azure/identity, yargs, node-forge or
 // js-yaml. The built entry is a bundle (scripts/build.mjs) that holds the fast path and no package;
 // the full CLI and its packages are a second bundle. A recorder sees every module the real binary
-// loads: a hit must not load that second bundle (nor any heavy package), a miss does.
-import { mkdtemp, readFile } from "node:fs/promises";
+// loads: a hit loads the entry and nothing else of ours (nor any heavy package), a miss loads the
+// full CLI. The fast path answers from the index the full CLI wrote (src/fast-path/hit-index.ts),
+// so anything the answer depends on that changes sends the call back to the full CLI.
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -13,7 +15,6 @@ import { loadTestPki } from "../support/pki.js";
 const RECORDER = fileURLToPath(new URL("../support/record-loads.mjs", import.meta.url));
 const HEAVY = ["@azure/msal-node", "@azure/identity", "yargs", "node-forge", "js-yaml", "undici"];
 const ENTRY = pathToFileURL(KUBELOGIN_BIN).href;
-const FAST_PATH = new URL("fast-path.js", ENTRY).href;
 const FULL_CLI = new URL("cold/full-cli.js", ENTRY).href;
 
 let stack: LocalStack;
@@ -24,7 +25,11 @@ afterAll(async () => {
   await stack.close();
 });
 
-async function getTokenRecordingLoads(cacheDir: string, extra: readonly string[] = []): Promise<{ code: number; loaded: string[]; stdout: string; stderr: string }> {
+async function getTokenRecordingLoads(
+  cacheDir: string,
+  extra: readonly string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ code: number; loaded: string[]; stdout: string; stderr: string }> {
   const log = join(await mkdtemp(join(tmpdir(), "kubelogin-loads-")), "loads.txt");
   const args = [
     "--import", RECORDER, KUBELOGIN_BIN, "get-token", "-l", "spn", "--server-id", SERVER_ID, "--client-id", stack.certApp.clientId,
@@ -32,7 +37,7 @@ async function getTokenRecordingLoads(cacheDir: string, extra: readonly string[]
     "--client-certificate", stack.certApp.files.pfx, "--client-certificate-password", stack.certApp.files.pfxPassword, ...extra,
   ];
   // A proxy is configured (undici must still stay unloaded on a hit); fake Entra on loopback bypasses it.
-  const result = await runProcess(process.execPath, args, stack.env({ KUBELOGIN_LOAD_LOG: log, HTTPS_PROXY: "http://127.0.0.1:9" }));
+  const result = await runProcess(process.execPath, args, stack.env({ KUBELOGIN_LOAD_LOG: log, HTTPS_PROXY: "http://127.0.0.1:9", ...env }));
   const loaded = (await readFile(log, "utf8").catch(() => "")).split("\n").filter(Boolean);
   return { code: result.code, loaded, stdout: result.stdout, stderr: result.stderr };
 }
@@ -50,8 +55,36 @@ test("a cache miss runs the full CLI; a cache hit loads neither it nor a heavy p
   expect(stack.entra.requests.length).toBe(requests);
   const heavy = hit.loaded.filter((url) => HEAVY.some((name) => url.includes(`/node_modules/${name}/`)));
   expect(heavy).toEqual([]);
-  expect(hit.loaded).toContain(FAST_PATH);
-  expect(hit.loaded).not.toContain(FULL_CLI);
+  // The recorder sees the entry twice (its ES module hook and the CommonJS loader), and nothing else of ours.
+  expect(new Set(hit.loaded.filter((url) => url.startsWith(new URL(".", ENTRY).href)))).toEqual(new Set([ENTRY]));
+});
+
+test("the index serves the same call again, and sends a changed one to the full CLI", async () => {
+  const cacheDir = join(stack.home, "fast-path-index-cache");
+  const first = await getTokenRecordingLoads(cacheDir);
+  expect(first.loaded).toContain(FULL_CLI);
+  const requests = stack.entra.tokenRequests().length;
+  // A variable the run never read changes nothing.
+  const unrelated = await getTokenRecordingLoads(cacheDir, [], { SOME_UNRELATED_VARIABLE: "x" });
+  expect(unrelated.loaded).not.toContain(FULL_CLI);
+  expect(unrelated.stdout).toBe(first.stdout);
+  // One it read (here it overrides --client-id) does: the full CLI answers, from the cache it finds.
+  const overridden = await getTokenRecordingLoads(cacheDir, [], { AZURE_CLIENT_ID: stack.certApp.clientId });
+  expect(overridden.loaded).toContain(FULL_CLI);
+  expect(overridden.stdout).toBe(first.stdout);
+  // So does another command line: an argument more.
+  const longer = await getTokenRecordingLoads(cacheDir, ["--timeout", "60s"]);
+  expect(longer.loaded).toContain(FULL_CLI);
+  // And a certificate replaced by another (same path): its key changes, so Entra is asked.
+  const pfx = stack.certApp.files.pfx;
+  const original = await readFile(pfx);
+  await writeFile(pfx, original);
+  const replaced = await getTokenRecordingLoads(cacheDir);
+  expect(replaced.loaded).toContain(FULL_CLI);
+  expect(stack.entra.tokenRequests().length).toBe(requests + 1);
+  const again = await getTokenRecordingLoads(cacheDir);
+  expect(again.loaded).not.toContain(FULL_CLI);
+  expect(stack.entra.tokenRequests().length).toBe(requests + 1);
 });
 
 test("a cached token with something to say on stderr (-v 1) is served by the full CLI, the same bytes on stdout", async () => {
@@ -70,7 +103,9 @@ test("a cached token with something to say on stderr (-v 1) is served by the ful
 test("the entry's and the fast path's bundles hold no package: the heavy ones are only in the full CLI's bundle", async () => {
   const meta = JSON.parse(await readFile(new URL("fast-path.meta.json", ENTRY), "utf8")) as { inputs: Record<string, unknown> };
   const inputs = Object.keys(meta.inputs);
-  expect(inputs).toContain("src/fast-path/serve-cached.ts");
+  expect(inputs).toContain("src/fast-path/hit-index.ts");
+  // Nothing of option parsing, login or the cache's stores: those are the full CLI's.
+  expect(inputs.filter((input) => /src\/(options\/table|login|cache\/stores|cli)/.test(input))).toEqual([]);
   expect(inputs.filter((input) => input.includes("node_modules"))).toEqual([]);
   const full = await readFile(new URL(FULL_CLI), "utf8");
   expect(full).toContain("PublicClientApplication");

@@ -25,6 +25,7 @@ function strategyWith(acquire: (deps: LoginDeps) => Promise<{ token: string; exp
     calls: 0,
     plan: async () => ({
       cacheKey: KEY,
+      inputs: [],
       warnings: [],
       acquire: (deps: LoginDeps) => {
         strategy.calls++;

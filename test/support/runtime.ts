@@ -20,7 +20,7 @@ export interface TestRuntime extends Runtime {
   readonly stderr: BufferedOutput;
   /** A logger on this runtime's stderr at `-v level`, as run.ts builds it. */
   logger(level?: number): Logger;
-  /** The `{ rt, log }` a Command's run() receives. */
+  /** The `{ rt, log, argv }` a Command's run() receives (an empty command line). */
   context(level?: number): CommandContext;
 }
 
@@ -69,6 +69,8 @@ export function testRuntime(options: TestRuntimeOptions = {}): TestRuntime {
   const base: Runtime = {
     // A home that does not exist, so nothing ever reads or writes the developer's ~/.kube.
     homedir: join(tmpdir(), `kubelogin-test-home-${randomBytes(6).toString("hex")}`),
+    cwd: process.cwd(),
+    uid: process.getuid?.() ?? -1,
     // Only this runtime's own pid counts as alive unless a test says otherwise.
     isProcessAlive: (other) => other === pid,
     build: { runtimeVersion: "node v20.0.0-test", platform: "linux/amd64" },
@@ -86,6 +88,6 @@ export function testRuntime(options: TestRuntimeOptions = {}): TestRuntime {
     stderr,
   };
   const logger = (level = 0): Logger => createLogger(stderr, level, clock, pid);
-  const rt: TestRuntime = { ...base, stdout, stderr, logger, context: (level = 0) => ({ rt, log: logger(level) }) };
+  const rt: TestRuntime = { ...base, stdout, stderr, logger, context: (level = 0) => ({ rt, log: logger(level), argv: [] }) };
   return rt;
 }

@@ -47,7 +47,7 @@ interface HitIndex {
   /** The token entry's name, in the same directory. */
   readonly entry: string;
   readonly apiVersion: ExecApiVersion;
-  /** Sorted names of the environment variables the run read; their values, absent ones included, make `envDigest`. */
+  /** Sorted names of the environment variables the run read ("*": all of them); their values, absent ones included, make `envDigest`. */
   readonly env: readonly string[];
   readonly envDigest: string;
   /** [path, stat stamp] of each file the plan read. */
@@ -111,8 +111,10 @@ export function indexName(call: Invocation): string {
   return `fast-${nameHash(JSON.stringify([FORMAT, BUILD, call.uid, call.cwd, ...call.argv]))}.json`;
 }
 
+/** "*" stands for the whole environment: a run that listed it depends on every variable, added ones too. */
 function envDigest(names: readonly string[], env: Env): string {
-  return hex(JSON.stringify(names.map((name) => env[name] ?? null)));
+  const whole = (): [string, string | undefined][] => Object.keys(env).sort().map((name) => [name, env[name]]);
+  return hex(JSON.stringify(names.map((name) => (name === "*" ? whole() : (env[name] ?? null)))));
 }
 
 /** What a change to the file would change: its identity, size and times (nanoseconds); "absent" for none. */
@@ -208,7 +210,7 @@ export async function rememberServedEntry(call: Invocation, trace: () => RunTrac
     if (!unchanged || plan.present || plan.warnings.length > 0 || served.entryFor(plan) !== served.entry) return;
     const { envNames, printed } = trace();
     if (printed) return;
-    const names = [...(envNames.has("*") ? Object.keys(call.env) : envNames), "HOME", "KUBECACHEDIR"].filter((name, i, all) => name !== "*" && all.indexOf(name) === i).sort();
+    const names = [...new Set([...envNames, "HOME", "KUBECACHEDIR"])].sort();
     const index: HitIndex = {
       format: FORMAT,
       entry: served.entry,

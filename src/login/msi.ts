@@ -374,10 +374,12 @@ function parseResponse(response: MsiResponse, source: MsiSource, id: ManagedId, 
   throw new AuthenticationError(`${messages.authenticationFailed}. The ${source.kind} endpoint answered ${response.status}${detail ? `: ${detail}` : ""}`);
 }
 
+/** OAuth's { error, error_description }, App Service's { message }, Service Fabric's { error: { code, message } }. */
 function errorDescription(text: string): string {
   try {
     const body = JSON.parse(text) as { error?: unknown; error_description?: unknown; message?: unknown };
-    const parts = [body.error, body.error_description ?? body.message].filter((p) => typeof p === "string" && p !== "");
+    const nested = typeof body.error === "object" && body.error !== null ? (body.error as { code?: unknown; message?: unknown }) : undefined;
+    const parts = (nested ? [nested.code, nested.message] : [body.error, body.error_description ?? body.message]).filter((p) => typeof p === "string" && p !== "");
     return parts.join(": ").replace(/\s*[\r\n]+\s*/g, " ");
   } catch {
     return text.slice(0, 200).replace(/\s*[\r\n]+\s*/g, " ");

@@ -11,6 +11,7 @@
 // process, so the Runtime's environment is ignored. The protocol is a single GET (or POST) per
 // source, done here through the run's fetch and signal, with the run's retry policy (http.ts) for
 // every source. Service Fabric alone is not fetch: see serviceFabricAttempt.
+import { dirname, join, resolve as resolvePath } from "node:path";
 import { KubeloginError, NetworkError, AuthenticationError } from "../errors.js";
 import type { Env, GetTokenOptions } from "../options/resolve.js";
 import { proxyFor } from "../proxy.js";
@@ -222,11 +223,10 @@ async function answerArcChallenge(request: MsiRequest, challenge: MsiResponse, s
   const [, keyPath] = /^Basic realm=(.+)$/.exec(header) ?? [];
   if (!keyPath) throw new AuthenticationError(messages.arcBadChallenge);
   const { readFile, stat } = await import("node:fs/promises");
-  const { dirname, join, resolve } = await import("node:path");
   // The endpoint names the file, so only a .key file directly in the agent's directory is read:
   // anything else would let whoever answers on IDENTITY_ENDPOINT have another file sent to it.
-  const keyDir = settings.arcKeyDir ?? arcKeyDirectory(deps.rt.env, join);
-  if (dirname(resolve(keyPath)) !== resolve(keyDir) || !keyPath.endsWith(".key")) {
+  const keyDir = settings.arcKeyDir ?? arcKeyDirectory(deps.rt.env);
+  if (dirname(resolvePath(keyPath)) !== resolvePath(keyDir) || !keyPath.endsWith(".key")) {
     throw new AuthenticationError(`${messages.arcKeyFile}: ${keyPath} is not a .key file in ${keyDir}`);
   }
   const info = await stat(keyPath).catch((err: unknown) => {
@@ -239,7 +239,7 @@ async function answerArcChallenge(request: MsiRequest, challenge: MsiResponse, s
 }
 
 /** azidentity's arcKeyDirectory: where the Azure Connected Machine agent writes its keys. */
-function arcKeyDirectory(env: Env, join: (...parts: string[]) => string): string {
+function arcKeyDirectory(env: Env): string {
   if (process.platform === "linux") return "/var/opt/azcmagent/tokens";
   if (process.platform === "win32") {
     if (!env.ProgramData) throw new AuthenticationError(`${messages.arcKeyFile}: environment variable ProgramData has no value`);
@@ -264,15 +264,17 @@ const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 async function serviceFabricAttempt(request: MsiRequest, thumbprint: string, env: Env, signal: AbortSignal): Promise<Response> {
   const url = new URL(request.url);
   const proxy = proxyFor(url, env);
+  const { request: httpsRequest } = await import("node:https");
   try {
+    // Nothing may be awaited between getting the socket and handing it to the request, which
+    // listens for its errors from then on.
     const socket = await pinnedTlsSocket(url, thumbprint, proxy, signal);
-    const { request: httpsRequest } = await import("node:https");
     return await new Promise<Response>((resolve, reject) => {
       const req = httpsRequest(url, { method: request.method, headers: request.headers, createConnection: () => socket, signal }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.on("end", () => {
-          const status = res.statusCode ?? 0;
+          const status = res.statusCode!;
           const headers = new Headers();
           for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
           resolve(new Response(NULL_BODY_STATUSES.has(status) ? null : Buffer.concat(chunks), { status, headers }));

@@ -59,7 +59,7 @@ const retryLines = (stderr: string): string[] => stderr.split("\n").filter((line
 
 describe("Azure Arc (IDENTITY_ENDPOINT + IMDS_ENDPOINT)", () => {
   /** The use case with the strategy pointed at this test's key directory (the agent's is /var/opt/azcmagent/tokens). */
-  async function arcGetToken(level = 0) {
+  function arcGetToken(level = 0) {
     const rt = testRuntime({ env: { IDENTITY_ENDPOINT: imds.arcEndpoint, IMDS_ENDPOINT: "http://127.0.0.1:9" } });
     const { options, provenance } = resolveOptions(parseFlags(["--login", "msi", "--server-id", SERVER_ID, "--cache-dir", cacheDir], GET_TOKEN_OPTIONS), rt.env, rt.homedir);
     const resolved = { options: validateOptions(options, provenance), provenance };
@@ -69,7 +69,7 @@ describe("Azure Arc (IDENTITY_ENDPOINT + IMDS_ENDPOINT)", () => {
 
   test("the 401 challenge names a key file in the agent's directory; the request again with Basic <key> gets the token", async () => {
     const before = imds.arcRequests().length;
-    const { rt, done } = await arcGetToken(10);
+    const { rt, done } = arcGetToken(10);
     await done;
     expect(tokenOf(rt.stdout.text())).toBe(entra.issuedTokens.at(-1));
     const [challenge, answer] = imds.arcRequests().slice(before);
@@ -94,7 +94,7 @@ describe("Azure Arc (IDENTITY_ENDPOINT + IMDS_ENDPOINT)", () => {
     await writeFile(path, "not-for-the-endpoint");
     imds.nextArcRealm(path);
     const before = imds.arcRequests().length;
-    const { rt, done } = await arcGetToken();
+    const { rt, done } = arcGetToken();
     await expect(done).rejects.toThrow(`ManagedIdentityCredential: invalid Azure Arc key file: ${path} is not a .key file in ${arcKeyDir}`);
     expect(imds.arcRequests().length - before).toBe(1);
     expect(JSON.stringify(imds.arcRequests())).not.toContain("not-for-the-endpoint");
@@ -105,13 +105,13 @@ describe("Azure Arc (IDENTITY_ENDPOINT + IMDS_ENDPOINT)", () => {
     const path = join(arcKeyDir, "large.key");
     await writeFile(path, "k".repeat(4097));
     imds.nextArcRealm(path);
-    const { done } = await arcGetToken();
+    const { done } = arcGetToken();
     await expect(done).rejects.toThrow(`ManagedIdentityCredential: invalid Azure Arc key file: ${path} is larger than 4096 bytes`);
   });
 
   test("the key sent is the content of the file the challenge named", async () => {
     const before = imds.arcRequests().length;
-    const { done } = await arcGetToken();
+    const { done } = arcGetToken();
     await done;
     const answer = imds.arcRequests().slice(before)[1]!;
     // The fake names each challenge's file with 16 hex digits and writes a fresh key into it.

@@ -43,43 +43,60 @@ const CONNECT_CODES = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "E
 
 /**
  * A fetch with the run's retry policy. The body must be a string (every login request's is), so it
- * can be sent again. Sleeps go through the run's clock and signal; a retry whose wait would end
- * after the deadline is not made, and the last answer (or error) is returned as it came.
+ * can be sent again.
  */
 export function retryingFetch(deps: HttpDeps, policy: RetryPolicy = DEFAULT_RETRY, random: () => number = Math.random): typeof fetch {
-  return async (input, init) => {
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const where = `${init?.method ?? "GET"} ${url.origin}${url.pathname}`;
-    for (let attempt = 1; ; attempt++) {
-      let response: Response | undefined;
-      let failure: unknown;
-      try {
-        response = await deps.rt.fetch(input, { ...init, signal: init?.signal ?? deps.signal });
-      } catch (err) {
-        if (deps.signal.aborted) throw deps.signal.reason;
-        failure = err;
-      }
-      const reason = response ? await transientStatus(response, policy) : transientFailure(failure, policy);
-      if (reason === undefined || attempt >= policy.maxAttempts) {
-        if (response) return response;
-        throw failure;
-      }
-      const backoff = Math.min(policy.baseDelayMs * 2 ** (attempt - 1), policy.maxDelayMs);
-      // Full jitter on the upper half, so many clients throttled together do not return together.
-      const jittered = Math.round(backoff / 2 + random() * (backoff / 2));
-      const asked = response ? retryAfterMs(response.headers.get("retry-after"), deps.rt.clock.now()) : undefined;
-      const delay = asked ?? jittered;
-      if (deps.rt.clock.now() + delay >= deps.deadline) {
-        deps.log.v(1, `${where}: ${reason}; not retrying, --timeout would pass first`);
-        if (response) return response;
-        throw failure;
-      }
-      deps.log.v(1, `${where}: ${reason}; retrying in ${(delay / 1000).toFixed(1)}s (attempt ${attempt + 1} of ${policy.maxAttempts})`);
-      // The answer is dropped: free its connection.
-      await response?.body?.cancel().catch(() => undefined);
-      await deps.rt.clock.sleep(delay, deps.signal);
-    }
+  return (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    const send = (): Promise<Response> => deps.rt.fetch(input, { ...init, signal: init?.signal ?? deps.signal });
+    return withRetries(deps, { method: init?.method ?? "GET", url }, send, policy, random);
   };
+}
+
+/**
+ * The retry loop itself, around any request that answers with a Response (fetch, or Service
+ * Fabric's certificate-pinned node:https request). `send` makes one attempt and honours
+ * deps.signal. Sleeps go through the run's clock and signal; a retry whose wait would end after
+ * the deadline is not made, and the last answer (or error) is returned as it came.
+ */
+export async function withRetries(
+  deps: HttpDeps,
+  target: { readonly method: string; readonly url: string | URL },
+  send: () => Promise<Response>,
+  policy: RetryPolicy = DEFAULT_RETRY,
+  random: () => number = Math.random,
+): Promise<Response> {
+  const url = new URL(target.url);
+  const where = `${target.method} ${url.origin}${url.pathname}`;
+  for (let attempt = 1; ; attempt++) {
+    let response: Response | undefined;
+    let failure: unknown;
+    try {
+      response = await send();
+    } catch (err) {
+      if (deps.signal.aborted) throw deps.signal.reason;
+      failure = err;
+    }
+    const reason = response ? await transientStatus(response, policy) : transientFailure(failure, policy);
+    if (reason === undefined || attempt >= policy.maxAttempts) {
+      if (response) return response;
+      throw failure;
+    }
+    const backoff = Math.min(policy.baseDelayMs * 2 ** (attempt - 1), policy.maxDelayMs);
+    // Full jitter on the upper half, so many clients throttled together do not return together.
+    const jittered = Math.round(backoff / 2 + random() * (backoff / 2));
+    const asked = response ? retryAfterMs(response.headers.get("retry-after"), deps.rt.clock.now()) : undefined;
+    const delay = asked ?? jittered;
+    if (deps.rt.clock.now() + delay >= deps.deadline) {
+      deps.log.v(1, `${where}: ${reason}; not retrying, --timeout would pass first`);
+      if (response) return response;
+      throw failure;
+    }
+    deps.log.v(1, `${where}: ${reason}; retrying in ${(delay / 1000).toFixed(1)}s (attempt ${attempt + 1} of ${policy.maxAttempts})`);
+    // The answer is dropped: free its connection.
+    await response?.body?.cancel().catch(() => undefined);
+    await deps.rt.clock.sleep(delay, deps.signal);
+  }
 }
 
 async function transientStatus(response: Response, policy: RetryPolicy): Promise<string | undefined> {

@@ -9,11 +9,14 @@
 // it does not pass the abort signal to the MSAL request nor to its retry sleeps, so --timeout
 // cannot cancel them; and its MSAL layer reads process.env and remembers the source for the whole
 // process, so the Runtime's environment is ignored. The protocol is a single GET (or POST) per
-// source, done here through the run's fetch and signal.
+// source, done here through the run's fetch and signal, with the run's retry policy (http.ts) for
+// every source. Service Fabric alone is not fetch: see serviceFabricAttempt.
+import { dirname, join, resolve as resolvePath } from "node:path";
 import { KubeloginError, NetworkError, AuthenticationError } from "../errors.js";
 import type { Env, GetTokenOptions } from "../options/resolve.js";
+import { proxyFor } from "../proxy.js";
 import { scopeFor } from "./authority.js";
-import { DEFAULT_RETRY, IMDS_RETRY, networkErrorFor, retryingFetch } from "./http.js";
+import { DEFAULT_RETRY, IMDS_RETRY, networkErrorFor, withRetries } from "./http.js";
 import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "./types.js";
 
 const messages = {
@@ -34,7 +37,6 @@ const messages = {
 
 const IMDS_ENDPOINT = "http://169.254.169.254/metadata/identity/oauth2/token";
 const IMDS_TOKEN_PATH = "/metadata/identity/oauth2/token";
-const ARC_KEY_DIR = "/var/opt/azcmagent/tokens/";
 const ARC_MAX_KEY_BYTES = 4096;
 
 export type ManagedId = { readonly kind: "system" } | { readonly kind: "clientId" | "resourceId"; readonly value: string };
@@ -93,7 +95,12 @@ export function msiResource(serverId: string): string {
   return scopeFor(serverId).slice(0, -"/.default".length);
 }
 
-async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise<LoginPlan> {
+export interface MsiSettings {
+  /** Where the Azure Arc agent writes the key its challenge names; by default the platform's, as azidentity's arcKeyDirectory. */
+  readonly arcKeyDir?: string;
+}
+
+async function plan(o: Readonly<GetTokenOptions>, context: PlanContext, settings: MsiSettings): Promise<LoginPlan> {
   const id = managedIdFor(o);
   let source: MsiSource;
   try {
@@ -107,7 +114,7 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
     cacheKey: ["msi", source.kind, source.endpoint, ...identity, resource],
     inputs: [],
     warnings: [],
-    acquire: (deps) => acquireToken(source, id, resource, deps),
+    acquire: (deps) => acquireToken(source, id, resource, settings, deps),
   };
 }
 
@@ -167,7 +174,7 @@ interface MsiResponse {
   readonly text: string;
 }
 
-async function acquireToken(source: MsiSource, id: ManagedId, resource: string, deps: LoginDeps): Promise<AccessToken> {
+async function acquireToken(source: MsiSource, id: ManagedId, resource: string, settings: MsiSettings, deps: LoginDeps): Promise<AccessToken> {
   deps.log.v(5, "using credential: ManagedIdentityCredential");
   deps.log.v(5, () => `managed identity source: ${source.kind} at ${source.endpoint}, identity: ${id.kind === "system" ? "system-assigned" : `${id.kind} ${id.value}`}`);
   const env = deps.rt.env;
@@ -176,7 +183,7 @@ async function acquireToken(source: MsiSource, id: ManagedId, resource: string, 
   try {
     const request = tokenRequest(source, id, resource, env);
     let response = await send(request, source, deps);
-    if (source.kind === "azureArc" && response.status === 401) response = await answerArcChallenge(request, response, source, deps);
+    if (source.kind === "azureArc" && response.status === 401) response = await answerArcChallenge(request, response, source, settings, deps);
     return parseResponse(response, source, id, deps.rt.clock.now());
   } catch (err) {
     if (deps.signal.aborted) throw deps.signal.reason;
@@ -185,19 +192,24 @@ async function acquireToken(source: MsiSource, id: ManagedId, resource: string, 
 }
 
 async function send(request: MsiRequest, source: MsiSource, deps: LoginDeps): Promise<MsiResponse> {
-  if (source.kind === "serviceFabric") return serviceFabricRequest(request, source.thumbprint, deps.signal);
+  const attempt =
+    source.kind === "serviceFabric"
+      ? () => serviceFabricAttempt(request, source.thumbprint, deps.rt.env, deps.signal)
+      : () =>
+          deps.rt.fetch(request.url, {
+            method: request.method,
+            headers: request.headers,
+            ...(request.body === undefined ? {} : { body: request.body }),
+            signal: deps.signal,
+          });
   let response: Response;
   try {
     // IMDS keeps azidentity's own retry policy (it answers 404/410 while a VM boots).
-    response = await retryingFetch(deps, source.kind === "imds" ? IMDS_RETRY : DEFAULT_RETRY)(request.url, {
-      method: request.method,
-      headers: request.headers,
-      ...(request.body === undefined ? {} : { body: request.body }),
-      signal: deps.signal,
-    });
+    response = await withRetries(deps, request, attempt, source.kind === "imds" ? IMDS_RETRY : DEFAULT_RETRY);
   } catch (err) {
     if (deps.signal.aborted) throw deps.signal.reason;
-    throw unreachable(request.url, source, err);
+    // A wrong certificate thumbprint is already worded; anything else is a network failure.
+    throw err instanceof KubeloginError ? err : unreachable(request.url, source, err);
   }
   return { status: response.status, headers: response.headers, text: await response.text() };
 }
@@ -206,15 +218,17 @@ async function send(request: MsiRequest, source: MsiSource, deps: LoginDeps): Pr
  * Azure Arc answers the first request with 401 and `WWW-Authenticate: Basic realm=<key file>`;
  * only a local administrator can read that file, which proves the caller runs on the machine.
  */
-async function answerArcChallenge(request: MsiRequest, challenge: MsiResponse, source: MsiSource, deps: LoginDeps): Promise<MsiResponse> {
+async function answerArcChallenge(request: MsiRequest, challenge: MsiResponse, source: MsiSource, settings: MsiSettings, deps: LoginDeps): Promise<MsiResponse> {
   const header = challenge.headers.get("www-authenticate");
   if (!header) throw new AuthenticationError(messages.arcChallenge);
   const [, keyPath] = /^Basic realm=(.+)$/.exec(header) ?? [];
   if (!keyPath) throw new AuthenticationError(messages.arcBadChallenge);
   const { readFile, stat } = await import("node:fs/promises");
-  const { resolve } = await import("node:path");
-  if (process.platform === "linux" && (!resolve(keyPath).startsWith(ARC_KEY_DIR) || !keyPath.endsWith(".key"))) {
-    throw new AuthenticationError(`${messages.arcKeyFile}: ${keyPath} is not a .key file in ${ARC_KEY_DIR}`);
+  // The endpoint names the file, so only a .key file directly in the agent's directory is read:
+  // anything else would let whoever answers on IDENTITY_ENDPOINT have another file sent to it.
+  const keyDir = settings.arcKeyDir ?? arcKeyDirectory(deps.rt.env);
+  if (dirname(resolvePath(keyPath)) !== resolvePath(keyDir) || !keyPath.endsWith(".key")) {
+    throw new AuthenticationError(`${messages.arcKeyFile}: ${keyPath} is not a .key file in ${keyDir}`);
   }
   const info = await stat(keyPath).catch((err: unknown) => {
     throw new AuthenticationError(`${messages.arcKeyFile}: ${(err as Error).message}`, { cause: err });
@@ -225,32 +239,113 @@ async function answerArcChallenge(request: MsiRequest, challenge: MsiResponse, s
   return send({ ...request, headers: { ...request.headers, Authorization: `Basic ${key}` } }, source, deps);
 }
 
+/** azidentity's arcKeyDirectory: where the Azure Connected Machine agent writes its keys. */
+function arcKeyDirectory(env: Env): string {
+  if (process.platform === "linux") return "/var/opt/azcmagent/tokens";
+  if (process.platform === "win32") {
+    if (!env.ProgramData) throw new AuthenticationError(`${messages.arcKeyFile}: environment variable ProgramData has no value`);
+    return join(env.ProgramData, "AzureConnectedMachineAgent", "Tokens");
+  }
+  throw new AuthenticationError(`${messages.arcKeyFile}: Azure Arc has no key directory on ${process.platform}`);
+}
+
+/** Statuses whose Response must have no body (the constructor throws otherwise). */
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
 /**
- * Service Fabric's token service has a self-signed certificate; the cluster publishes its SHA-1
- * thumbprint in IDENTITY_SERVER_THUMBPRINT. fetch cannot pin a certificate, so this request uses
- * node:https and accepts exactly that certificate.
+ * One request to Service Fabric's token service, answered as a fetch Response so withRetries can
+ * repeat it. The service has a self-signed certificate whose SHA-1 thumbprint the cluster publishes
+ * in IDENTITY_SERVER_THUMBPRINT; fetch cannot pin a certificate, so this opens the TLS connection
+ * itself, accepts exactly that certificate before any byte of the request (and its Secret header)
+ * leaves, and sends the request over node:https on that connection. HTTPS_PROXY / NO_PROXY apply
+ * as to every other request (azidentity sends this one through azcore's pipeline, whose transport
+ * reads them): through a proxy the TLS session runs inside its CONNECT tunnel, so the pin still
+ * holds end to end.
  */
-async function serviceFabricRequest(request: MsiRequest, thumbprint: string, signal: AbortSignal): Promise<MsiResponse> {
+async function serviceFabricAttempt(request: MsiRequest, thumbprint: string, env: Env, signal: AbortSignal): Promise<Response> {
+  const url = new URL(request.url);
+  const proxy = proxyFor(url, env);
   const { request: httpsRequest } = await import("node:https");
+  try {
+    // Nothing may be awaited between getting the socket and handing it to the request, which
+    // listens for its errors from then on.
+    const socket = await pinnedTlsSocket(url, thumbprint, proxy, signal);
+    return await new Promise<Response>((resolve, reject) => {
+      const req = httpsRequest(url, { method: request.method, headers: request.headers, createConnection: () => socket, signal }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => {
+          const status = res.statusCode!;
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+          resolve(new Response(NULL_BODY_STATUSES.has(status) ? null : Buffer.concat(chunks), { status, headers }));
+        });
+        res.on("error", reject);
+      });
+      req.on("error", reject);
+      req.end(request.body);
+    });
+  } catch (err) {
+    // So the error can say the proxy was in the way (its origin only, never its credentials), as proxyAwareFetch does.
+    if (proxy !== undefined && !(err instanceof KubeloginError) && err !== null && typeof err === "object") Object.assign(err, { viaProxy: new URL(proxy).origin });
+    throw err;
+  }
+}
+
+/** A TLS connection to the token service (inside the proxy's tunnel, if any) that presented the pinned certificate. */
+async function pinnedTlsSocket(url: URL, thumbprint: string, proxy: string | undefined, signal: AbortSignal): Promise<import("node:tls").TLSSocket> {
+  const { connect } = await import("node:tls");
+  const { isIP } = await import("node:net");
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const port = Number(url.port || 443);
+  const tunnel = proxy === undefined ? undefined : await connectTunnel(new URL(proxy), host, port, signal);
   const expected = thumbprint.replace(/[^0-9a-f]/gi, "").toUpperCase();
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(request.url, { method: request.method, headers: request.headers, rejectUnauthorized: false, signal }, (res) => {
-      const presented = (res.socket as import("node:tls").TLSSocket).getPeerCertificate().fingerprint?.replace(/:/g, "").toUpperCase();
-      if (presented !== expected) {
-        res.destroy();
-        reject(new NetworkError(`the Service Fabric token service presented certificate ${presented ?? "none"}, not IDENTITY_SERVER_THUMBPRINT ${expected}`));
+    const socket = connect({ ...(tunnel ? { socket: tunnel } : { host, port }), ...(isIP(host) ? {} : { servername: host }), rejectUnauthorized: false });
+    const settle = (err?: unknown): void => {
+      signal.removeEventListener("abort", onAbort);
+      socket.removeListener("error", settle);
+      if (err === undefined) return resolve(socket);
+      socket.destroy();
+      reject(err);
+    };
+    const onAbort = (): void => settle(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    socket.once("error", settle);
+    socket.once("secureConnect", () => {
+      const presented = socket.getPeerCertificate().fingerprint?.replace(/:/g, "").toUpperCase();
+      if (presented === expected) return settle();
+      settle(
+        new NetworkError(`the Service Fabric token service at ${url.origin} presented certificate ${presented ?? "none"}, not IDENTITY_SERVER_THUMBPRINT ${expected}`, {
+          hint: "nothing was sent to it; check IDENTITY_SERVER_THUMBPRINT (the SHA-1 thumbprint of the cluster's token service certificate), and if a proxy inspects TLS, list the host in NO_PROXY",
+        }),
+      );
+    });
+  });
+}
+
+/** An HTTP CONNECT tunnel through the proxy to host:port, as Go's transport opens one for an https URL. */
+async function connectTunnel(proxy: URL, host: string, port: number, signal: AbortSignal): Promise<import("node:net").Socket> {
+  const { request } = proxy.protocol === "https:" ? await import("node:https") : await import("node:http");
+  const authority = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const headers: Record<string, string> = { host: authority };
+  if (proxy.username !== "") {
+    const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+    headers["proxy-authorization"] = `Basic ${Buffer.from(credentials).toString("base64")}`;
+  }
+  return new Promise((resolve, reject) => {
+    const req = request({ host: proxy.hostname.replace(/^\[|\]$/g, ""), port: proxy.port || (proxy.protocol === "https:" ? 443 : 80), method: "CONNECT", path: authority, headers, signal });
+    req.once("connect", (res, socket, head) => {
+      if (res.statusCode !== 200) {
+        socket.destroy();
+        reject(new Error(`the proxy answered ${res.statusCode ?? "nothing"} to CONNECT ${authority}`));
         return;
       }
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => {
-        const headers = new Headers();
-        for (const [name, value] of Object.entries(res.headers)) if (typeof value === "string") headers.set(name, value);
-        resolve({ status: res.statusCode ?? 0, headers, text: Buffer.concat(chunks).toString("utf8") });
-      });
-      res.on("error", reject);
+      if (head.length > 0) socket.unshift(head);
+      resolve(socket);
     });
-    req.on("error", (err) => reject(signal.aborted ? signal.reason : unreachable(request.url, { kind: "serviceFabric", endpoint: request.url, thumbprint }, err)));
+    req.once("error", reject);
     req.end();
   });
 }
@@ -282,10 +377,12 @@ function parseResponse(response: MsiResponse, source: MsiSource, id: ManagedId, 
   throw new AuthenticationError(`${messages.authenticationFailed}. The ${source.kind} endpoint answered ${response.status}${detail ? `: ${detail}` : ""}`);
 }
 
+/** OAuth's { error, error_description }, App Service's { message }, Service Fabric's { error: { code, message } }. */
 function errorDescription(text: string): string {
   try {
     const body = JSON.parse(text) as { error?: unknown; error_description?: unknown; message?: unknown };
-    const parts = [body.error, body.error_description ?? body.message].filter((p) => typeof p === "string" && p !== "");
+    const nested = typeof body.error === "object" && body.error !== null ? (body.error as { code?: unknown; message?: unknown }) : undefined;
+    const parts = (nested ? [nested.code, nested.message] : [body.error, body.error_description ?? body.message]).filter((p) => typeof p === "string" && p !== "");
     return parts.join(": ").replace(/\s*[\r\n]+\s*/g, " ");
   } catch {
     return text.slice(0, 200).replace(/\s*[\r\n]+\s*/g, " ");
@@ -324,4 +421,9 @@ function unreachable(url: string, source: MsiSource, err: unknown): NetworkError
   });
 }
 
-export const msi: LoginStrategy = { mode: "msi", plan };
+/** The strategy with its settings; tests name their own Azure Arc key directory. */
+export function managedIdentity(settings: MsiSettings = {}): LoginStrategy {
+  return { mode: "msi", plan: (o, context) => plan(o, context, settings) };
+}
+
+export const msi: LoginStrategy = managedIdentity();

@@ -2,8 +2,14 @@
 // (GET /metadata/identity/oauth2/token, header `Metadata: true`, reached through
 // AZURE_POD_IDENTITY_AUTHORITY_HOST so nothing ever calls 169.254.169.254) and the App Service /
 // Functions endpoint (GET /msi/token, header `X-IDENTITY-HEADER`, reached through
-// IDENTITY_ENDPOINT + IDENTITY_HEADER). Tokens come from fake Entra (or any issuer), as the real
+// IDENTITY_ENDPOINT + IDENTITY_HEADER). The other plain-HTTP sources azidentity knows are here too:
+// Azure Arc's agent (IDENTITY_ENDPOINT + IMDS_ENDPOINT; a 401 challenge naming a key file it
+// writes, then the request again with that key), Cloud Shell (MSI_ENDPOINT; a form POST) and
+// Azure ML (MSI_ENDPOINT + MSI_SECRET). Tokens come from fake Entra (or any issuer), as the real
 // endpoints relay Entra's tokens. Every request is recorded.
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { startHttpFake, type HttpFake, type HttpReply, type HttpRequestRecord } from "./http-fake.js";
 
 export interface ManagedIdentity {
@@ -19,6 +25,10 @@ export interface FakeImdsOptions {
   issue(clientId: string, resource: string): { accessToken: string; expiresOn: number };
   /** The secret App Service puts in IDENTITY_HEADER. */
   identityHeader?: string;
+  /** Where the Azure Arc agent writes the key each challenge names (its /var/opt/azcmagent/tokens). */
+  arcKeyDir?: string;
+  /** The secret Azure ML puts in MSI_SECRET. */
+  msiSecret?: string;
 }
 
 export interface FakeImds extends HttpFake {
@@ -31,13 +41,34 @@ export interface FakeImds extends HttpFake {
   appServiceRequests(): HttpRequestRecord[];
   /** The next `count` IMDS token requests get this answer (IMDS's 429/5xx while it warms up). */
   failNext(status: number, count?: number): void;
+  /** IDENTITY_ENDPOINT for Azure Arc (with IMDS_ENDPOINT set to anything). */
+  arcEndpoint: string;
+  arcRequests(): HttpRequestRecord[];
+  /**
+   * The next Arc challenge names this file instead of a new one in arcKeyDir (a misbehaving or
+   * hostile endpoint); the fake writes nothing there. Once.
+   */
+  nextArcRealm(path: string): void;
+  /** MSI_ENDPOINT for Cloud Shell and Azure ML, and the MSI_SECRET Azure ML checks. */
+  cloudShellEndpoint: string;
+  cloudShellRequests(): HttpRequestRecord[];
+  azureMlEndpoint: string;
+  azureMlRequests(): HttpRequestRecord[];
+  msiSecret: string;
 }
 
 export const IMDS_PATH = "/metadata/identity/oauth2/token";
 export const APP_SERVICE_PATH = "/msi/token";
+export const ARC_PATH = "/azcmagent/metadata/identity/oauth2/token";
+export const CLOUD_SHELL_PATH = "/cloudshell/oauth2/token";
+export const AZURE_ML_PATH = "/aml/msi/token";
 
 export async function startFakeImds(options: FakeImdsOptions): Promise<FakeImds> {
   const identityHeader = options.identityHeader ?? "fake-identity-header-value";
+  const msiSecret = options.msiSecret ?? "fake-azure-ml-secret";
+  /** Keys handed out in Arc challenges and not yet used. */
+  const arcKeys = new Set<string>();
+  let arcRealm: string | undefined;
   const all = [...(options.systemAssigned ? [options.systemAssigned] : []), ...(options.userAssigned ?? [])];
   let failures: { status: number; left: number } | undefined;
 
@@ -90,6 +121,37 @@ export async function startFakeImds(options: FakeImdsOptions): Promise<FakeImds>
       const reply = tokenReply(identity, request.query.resource, false);
       return reply;
     }
+    if (request.path === ARC_PATH) {
+      if (request.headers.metadata !== "true") return { status: 400, body: { error: "invalid_request", error_description: "Required metadata header not specified" } };
+      if (request.query["api-version"] !== "2019-11-01" || !request.query.resource) return { status: 400, body: { error: "invalid_request", error_description: "api-version and resource are required" } };
+      const authorization = request.headers.authorization;
+      const presented = typeof authorization === "string" ? /^Basic (.+)$/.exec(authorization)?.[1] : undefined;
+      if (presented !== undefined && arcKeys.delete(presented) && options.systemAssigned) return tokenReply(options.systemAssigned, request.query.resource, true);
+      // The challenge: a fresh key in a file only a local administrator may read, named in the realm.
+      let realm = arcRealm;
+      arcRealm = undefined;
+      if (realm === undefined) {
+        if (!options.arcKeyDir) throw new Error("fake-imds: Azure Arc needs arcKeyDir");
+        const key = randomBytes(24).toString("base64url");
+        realm = join(options.arcKeyDir, `${randomBytes(8).toString("hex")}.key`);
+        writeFileSync(realm, key, { mode: 0o600 });
+        arcKeys.add(key);
+      }
+      return { status: 401, headers: { "WWW-Authenticate": `Basic realm=${realm}` }, body: { error: "unauthorized", error_description: "Authorization header missing or wrong" } };
+    }
+    if (request.path === CLOUD_SHELL_PATH) {
+      if (request.method !== "POST" || request.headers.metadata !== "true") return { status: 400, body: { error: "invalid_request", error_description: "POST with Metadata: true" } };
+      const resource = new URLSearchParams(request.body).get("resource");
+      if (!resource || options.systemAssigned === undefined) return { status: 400, body: { error: "invalid_request", error_description: "resource is required" } };
+      return tokenReply(options.systemAssigned, resource, true);
+    }
+    if (request.path === AZURE_ML_PATH) {
+      if (request.headers.secret !== msiSecret) return { status: 401, body: { error: "unauthorized", error_description: "secret header missing or wrong" } };
+      if (request.query["api-version"] !== "2017-09-01" || !request.query.resource) return { status: 400, body: { error: "invalid_request", error_description: "api-version and resource are required" } };
+      const identity = all.find((id) => id.clientId === request.query.clientid);
+      if (identity === undefined) return { status: 400, body: { error: "invalid_request", error_description: "No managed identity found for clientid" } };
+      return tokenReply(identity, request.query.resource, true);
+    }
     return { status: 404, body: { error: "not_found", error_description: `no route for ${request.method} ${request.path}` } };
   });
   return {
@@ -102,5 +164,15 @@ export async function startFakeImds(options: FakeImdsOptions): Promise<FakeImds>
     failNext(status, count = 1) {
       failures = { status, left: count };
     },
+    arcEndpoint: `${fake.origin}${ARC_PATH}`,
+    arcRequests: () => fake.requests.filter((r) => r.path === ARC_PATH),
+    nextArcRealm(path) {
+      arcRealm = path;
+    },
+    cloudShellEndpoint: `${fake.origin}${CLOUD_SHELL_PATH}`,
+    cloudShellRequests: () => fake.requests.filter((r) => r.path === CLOUD_SHELL_PATH),
+    azureMlEndpoint: `${fake.origin}${AZURE_ML_PATH}`,
+    azureMlRequests: () => fake.requests.filter((r) => r.path === AZURE_ML_PATH),
+    msiSecret,
   };
 }

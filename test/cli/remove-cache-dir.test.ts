@@ -36,6 +36,8 @@ const KUBELOGIN_FILES = [
   "auth.json", "auth.json.0123456789ab.tmp", "pop_tokens.cache", "pop_rsa_key.cache",
   // A sign-in's per-target auth record and the MSAL blob of user sign-ins (login/auth-record.ts).
   `auth-${"c".repeat(40)}.json`, `auth-${"c".repeat(40)}.json.0123456789ab.tmp`, "msal-user-cache.json", "msal-user-cache.json.lock",
+  // The fast path's index of the token entries (fast-path/hit-index.ts).
+  `fast-${"d".repeat(32)}.json`, `fast-${"d".repeat(32)}.json.0123456789ab.tmp`,
 ];
 
 /** A cache dir as get-token leaves it. */

@@ -13,30 +13,35 @@ export const getTokenCommand: Command = {
   summary: "get AAD token",
   options,
   async run(args, ctx) {
-    // The run is watched for the fast path's index: which variables it reads, whether it prints.
+    // Watched for the fast path's index: which variables the run reads, and whether the same call
+    // answered from the cache would print anything (the index answers silently). A cache hit
+    // prints only at -v, for a deprecated flag while options are prepared, or for the plan's
+    // warnings (the index writer checks those); what a sign-in prints is not said again on a hit.
     const recorded = recordingEnv(ctx.rt.env);
-    let printed = ctx.log.level > 0;
+    let printsOnHit = ctx.log.level > 0;
+    let preparing = true;
     const stderr: Output = {
       write(text) {
-        printed = true;
+        if (preparing) printsOnHit = true;
         ctx.rt.stderr.write(text);
       },
     };
     const rt: Runtime = { ...ctx.rt, env: recorded.env, stderr };
-    // The run's logger itself (run.ts redacts errors with its secrets), noting a warning.
+    // The run's logger itself (run.ts redacts errors with its secrets), watched the same way.
     const log: Logger = {
       level: ctx.log.level,
       v: (level, message) => ctx.log.v(level, message),
       warn(message) {
-        printed = true;
+        if (preparing) printsOnHit = true;
         ctx.log.warn(message);
       },
       addSecrets: (values) => ctx.log.addSecrets(values),
       secrets: ctx.log.secrets,
     };
     const { options: validated, provenance } = prepareOptions(args, options, { rt, log });
+    preparing = false;
     const call = { argv: ctx.argv, env: ctx.rt.env, cwd: rt.cwd, uid: rt.uid };
-    const trace = () => ({ envNames: recorded.names, printed });
-    await getToken({ options: validated, provenance }, { rt, log, remember: (served) => rememberServedEntry(call, trace, served) });
+    const trace = () => ({ envNames: recorded.names, printed: printsOnHit });
+    await getToken({ options: validated, provenance }, { rt, log, loginEnv: ctx.rt.env, remember: (served) => rememberServedEntry(call, trace, served) });
   },
 };

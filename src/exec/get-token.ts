@@ -25,6 +25,11 @@ export interface GetTokenDeps {
   readonly strategyFor?: (mode: LoginMode) => Promise<LoginStrategy>;
   /** Told which cache entry answered, once the answer is on stdout (the fast path's index). */
   readonly remember?: (served: ServedEntry) => Promise<void>;
+  /**
+   * The environment a login sees, when it is not `rt.env`: the fast path's index watches what the
+   * rest of the run reads, and what only a login reads (az's whole environment) is no part of a hit.
+   */
+  readonly loginEnv?: Runtime["env"];
 }
 
 /** Options are already resolved and validated (upstream's Validate runs before Do). */
@@ -89,8 +94,9 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
   }
 
   const interaction = interactionFor(rt, execInfo.interactive);
+  const loginRuntime: Runtime = deps.loginEnv ? { ...rt, env: deps.loginEnv } : rt;
   const loginDeps = (signal: AbortSignal): LoginDeps => ({
-    rt,
+    rt: loginRuntime,
     log,
     state: stores.longLived,
     lock: lock(),

@@ -183,10 +183,11 @@ export interface ServedEntry {
   entryFor(plan: LoginPlan): string;
 }
 
-/** What the run read of its environment, and whether it printed anything on stderr. */
+/** What the run read of its environment, and whether the same call answered from the cache would print anything. */
 export interface RunTrace {
   /** The names of the variables read; "*" when the whole environment was listed. */
   readonly envNames: ReadonlySet<string>;
+  /** -v, or a notice while options were prepared (a deprecated flag): the fast path would not say it. */
   readonly printed: boolean;
 }
 

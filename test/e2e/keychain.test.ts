@@ -131,7 +131,7 @@ describe.skipIf(!availability.run)(`keychain backend with a real Secret Service 
       expect(hit.code, hit.stderr).toBe(0);
       const loaded = (await readFile(log, "utf8")).split("\n").filter(Boolean);
       // Served by the bundled fast path: the cold bundle, keytar and MSAL never load.
-      expect(loaded.some((url) => url.endsWith("/dist/fast-path.js"))).toBe(true);
+      expect(loaded.some((url) => url.endsWith("/dist/main.js"))).toBe(true);
       expect(loaded.some((url) => url.endsWith("/dist/cold/full-cli.js"))).toBe(false);
       expect(loaded.filter((url) => url.includes("/node_modules/keytar/") || url.includes("/@azure/msal-node/"))).toEqual([]);
     });

@@ -8,7 +8,17 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { tokenEntryName } from "../../src/cache/token-cache.js";
 import { getToken } from "../../src/exec/get-token.js";
-import { INDEX_ENTRY_PATTERN, indexDir, indexName, MAX_INDEXES, recordingEnv, rememberServedEntry, serveFromIndex, type Invocation } from "../../src/fast-path/hit-index.js";
+import {
+  INDEX_ENTRY_PATTERN,
+  indexDir,
+  indexName,
+  MAX_INDEXES,
+  recordingEnv,
+  rememberServedEntry,
+  serveFromIndex,
+  type Invocation,
+  type ServedEntry,
+} from "../../src/fast-path/hit-index.js";
 import type { LoginPlan, LoginStrategy, PlanContext } from "../../src/login/types.js";
 import type { Env } from "../../src/options/resolve.js";
 import { parseFlags } from "../../src/options/parse-flags.js";
@@ -70,7 +80,8 @@ async function fullRun(strategy: LoginStrategy, call: Invocation, printed = fals
   const { options, provenance } = resolveOptions(parseFlags(args, GET_TOKEN_OPTIONS), rt.env, rt.homedir);
   const resolved = { options: validateOptions(options, provenance), provenance };
   const trace = () => ({ envNames: recorded.names, printed });
-  await getToken(resolved, { rt, log: rt.logger(0), strategyFor: async () => strategy, remember: (served) => rememberServedEntry(call, trace, served) });
+  const deps = { rt, log: rt.logger(0), strategyFor: async () => strategy, loginEnv: base.env, remember: (served: ServedEntry) => rememberServedEntry(call, trace, served) };
+  await getToken(resolved, deps);
   return rt.stdout.text();
 }
 
@@ -224,6 +235,22 @@ test("listing the environment counts as reading all of it", async () => {
   const recorded = recordingEnv({ X: "1" });
   expect("X" in recorded.env && recorded.env.Y === undefined).toBe(true);
   expect([...recorded.names].sort()).toEqual(["X", "Y"]);
+});
+
+test("what only the login reads (az gets the whole environment) is no part of the index", async () => {
+  const strategy: LoginStrategy = {
+    mode: "azurecli",
+    async plan() {
+      return {
+        cacheKey: ["cli"],
+        inputs: [],
+        warnings: [],
+        acquire: async (deps) => ({ token: `seen ${Object.keys(deps.rt.env).length} variables`, expiresOn: Date.now() + HOUR }),
+      };
+    },
+  };
+  await fullRun(strategy, callWith({ A: "1" }));
+  expect(fastRun(callWith({ A: "2", B: "3" }))).toBeDefined();
 });
 
 test(`at most ${MAX_INDEXES} indexes stay: the oldest go when one is written`, async () => {

@@ -2,11 +2,12 @@
 // build) makes dist/kubelogin, which real kubectl runs from a PATH with no node on it: spn, then
 // the second call from the cache, nothing on stderr either time. With --cache-backend keychain it
 // loads keytar from the addon embedded in it (src/cache/keytar-addon.ts) against a real Secret Service.
-import { mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { installFakeCli } from "../fakes/fake-cli.js";
 import { KUBECTL_VERSIONS } from "../support/kubectl.js";
 import { loadTestPki } from "../support/pki.js";
 import { runProcess, SERVER_ID, startLocalStack, type LocalStack } from "../support/local-stack.js";
@@ -19,7 +20,9 @@ let stack: LocalStack;
 let binDir: string;
 
 beforeAll(async () => {
-  const packaged = await runProcess(process.execPath, [join(ROOT, "scripts/package.mjs")], { PATH: process.env.PATH ?? "" }, ROOT);
+  // KUBELOGIN_SEA_NODE picks the Node to embed (scripts/package.mjs), e.g. to test the fallback to Node 20.
+  const { PATH = "", KUBELOGIN_SEA_NODE } = process.env;
+  const packaged = await runProcess(process.execPath, [join(ROOT, "scripts/package.mjs")], { PATH, ...(KUBELOGIN_SEA_NODE ? { KUBELOGIN_SEA_NODE } : {}) }, ROOT);
   expect(packaged.code, packaged.stderr).toBe(0);
   stack = await startLocalStack(await loadTestPki(process.env.KUBELOGIN_TEST_PKI_DIR!));
   // The only thing on the plugin's PATH.
@@ -56,6 +59,23 @@ test.each(KUBECTL_VERSIONS)("kubectl %s lists nodes through dist/kubelogin with 
   }
   expect(stack.entra.tokenRequests().length - before).toBe(1);
   expect(stack.api.acceptedTokens.at(-1)).toBe(stack.entra.issuedTokens.at(-1));
+});
+
+test("-l azurecli runs az from dist/kubelogin (a child process: the bundle's import() of built-ins works in an SEA)", async () => {
+  const az = await installFakeCli("az", stack.home, { kind: "entra", authorityHost: stack.entra.url, credentials: { [stack.secretApp.clientId]: { secret: stack.secretApp.secret } } });
+  await mkdir(join(stack.home, ".azure"), { recursive: true });
+  const profile = { installationId: "e2e", subscriptions: [{ id: "00000000-0000-0000-0000-000000000000", name: "S", state: "Enabled", user: { name: stack.secretApp.clientId, type: "servicePrincipal" }, isDefault: true, tenantId: stack.tenantId, environmentName: "AzureCloud" }] };
+  await writeFile(join(stack.home, ".azure", "azureProfile.json"), JSON.stringify(profile));
+  // The fake az names its interpreter by absolute path: still no node on PATH.
+  const result = await runProcess(EXE, ["get-token", "--login", "azurecli", "--server-id", SERVER_ID, "--cache-dir", join(stack.home, "exe-azurecli-cache")], {
+    PATH: `${az.binDir}:${binDir}`,
+    HOME: stack.home,
+    NODE_EXTRA_CA_CERTS: stack.pki.caCertPath,
+  });
+  expect(result.stderr).toBe("");
+  expect(result.code).toBe(0);
+  expect(JSON.parse(result.stdout).status.token).toBe(stack.entra.issuedTokens.at(-1));
+  expect(await az.runs()).toHaveLength(1);
 });
 
 const availability = secretServiceAvailability();

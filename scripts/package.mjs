@@ -8,8 +8,16 @@
 //
 // The executable embeds the Node that scripts/install-test-deps.sh puts in .cache/node24 when it is
 // there, else the Node running this script (KUBELOGIN_SEA_NODE names another); the blob and the
-// code caches are made by that same binary, as they must be. Cached get-token (spn secret), medians
-// of 30 interleaved runs on the 2-core build machine under load: MEASUREMENTS
+// code caches are made by that same binary, as they must be. Node 24.22 has no `--build-sea`
+// (node --help), and its fuse is Node 20's. Cached get-token (spn secret), medians of 30 interleaved
+// runs on a 2-core machine under heavy load (so compare within a column more than the ms):
+//                                                        Node 24.22   Node 20.20
+//   `node -e 0`                                            214 ms       333 ms
+//   npm's dist/main.js                                     317 ms       489 ms
+//   SEA, npm's bundles as assets with code caches (this)   266 ms       475 ms   (124 / 97 MiB)
+//   the same without the code caches                       328 ms
+//   SEA, one bundle of everything, useCodeCache            332 ms       522 ms
+//   SEA, one bundle of everything, no code cache           574 ms
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";

@@ -2,7 +2,7 @@
 // files it requires) are the executable's assets, each beside V8's code cache for it, made at
 // packaging time by the same Node binary; this runs them as CommonJS modules. So, as with npm, a
 // cached get-token compiles only the fast path's 90 kB, never the full CLI's 2.7 MB: measured, one
-// bundle of everything made the cached path half as slow again (scripts/package.mjs has the figures).
+// bundle of everything made the cached path a quarter slower (scripts/package.mjs has the figures).
 //
 // Run by plain Node (not as an SEA) it writes those code caches beside the bundles:
 // `node sea-main.cjs <dir>`, so that they come from exactly the compile() the executable runs.

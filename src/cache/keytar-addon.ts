@@ -28,8 +28,13 @@ export async function importKeytar(): Promise<unknown> {
     const specifier = "keytar";
     return import(specifier);
   }
-  // getRawAsset: a view of the executable's own bytes, no copy.
-  const asset = new Uint8Array(sea.getRawAsset(KEYTAR_ASSET) as ArrayBuffer);
+  // getRawAsset: a view of the executable's own bytes, no copy. It throws only for a missing asset.
+  let asset: Uint8Array;
+  try {
+    asset = new Uint8Array(sea.getRawAsset(KEYTAR_ASSET) as ArrayBuffer);
+  } catch {
+    throw new Error("this executable was packaged without the keychain addon (keytar was not built where npm run package ran)");
+  }
   return loadEmbeddedAddon(asset, addonDirs(process.env), dlopen);
 }
 

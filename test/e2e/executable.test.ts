@@ -1,7 +1,8 @@
 // The single executable (issue 13 item 1): `node scripts/package.mjs` (npm run package after the
 // build) makes dist/kubelogin, which real kubectl runs from a PATH with no node on it: spn, then
-// the second call from the cache, nothing on stderr either time. With --cache-backend keychain it
-// loads keytar from the addon embedded in it (src/cache/keytar-addon.ts) against a real Secret Service.
+// the second call from the cache, nothing on stderr either time; -l azurecli, which spawns az. With
+// --cache-backend keychain it loads keytar from the addon embedded in it (src/cache/keytar-addon.ts),
+// against a real Secret Service.
 import { mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -117,7 +118,11 @@ describe.skipIf(!availability.run)(`dist/kubelogin with the keychain backend and
     expect(blob).not.toBeNull();
     const secrets = Object.values((JSON.parse(blob!) as { RefreshToken: Record<string, { secret: string }> }).RefreshToken).map((entry) => entry.secret);
     expect(secrets).toHaveLength(1);
-    for (const name of await readdir(dir)) expect(await readFile(join(dir, name), "utf8"), name).not.toContain(secrets[0]);
+    for (const name of await readdir(dir)) {
+      const text = await readFile(join(dir, name), "utf8");
+      expect(text, name).not.toContain(secrets[0]);
+      expect(text, name).not.toContain("RefreshToken");
+    }
 
     // The addon's copy: private, named by its content, in the session's runtime dir.
     const copies = join(keyring.env.XDG_RUNTIME_DIR!, "kubelogin");

@@ -37,10 +37,10 @@ export const isKeychainEntry = (name: string): boolean => isMsalBlob(name) || na
 
 /** keytar, loaded on first use; any failure to load it means "no keychain here". */
 export async function loadKeytar(): Promise<Keychain> {
-  // A variable specifier: keytar is optional, so neither tsc nor the bundle may require it.
-  const specifier = "keytar";
   try {
-    const mod = (await import(specifier)) as { default?: Keychain } & Keychain;
+    // Imported here, not at the top: this module is on the cached path, which never needs keytar.
+    const { importKeytar } = await import("./keytar-addon.js");
+    const mod = (await importKeytar()) as { default?: Keychain } & Keychain;
     return mod.default ?? mod;
   } catch (err) {
     throw new KeychainUnavailableError(`the keytar module cannot be loaded (${describeKeychainFailure(err)})`, {

@@ -112,7 +112,7 @@ try {
   const keychain = setup.keyring
     ? processCommand("get-token cached, spn secret, keychain backend", {
         args: [KUBELOGIN_BIN, ...spn, "--client-id", stack.secretApp.clientId, "--cache-dir", join(stack.home, "bench-keychain"), "--cache-backend", "keychain"],
-        env: stack.env({ ...setup.keyring.env, AZURE_CLIENT_SECRET: stack.secretApp.secret, KUBELOGIN_CACHE_BACKEND: "keychain" }),
+        env: stack.env({ ...setup.keyring.env, AZURE_CLIENT_SECRET: stack.secretApp.secret }),
       })
     : undefined;
   const npmInstalled = processCommand("get-token cached, npm-installed entry", { args: [setup.npmInstalledMain, ...spnSecret], env: secretEnv });
@@ -169,6 +169,7 @@ try {
 
   /** Each command's median and request counts, run in turn `runs` times after `warmup` rounds. */
   const interleaved = async (node: string, commands: readonly Command[], runs = RUNS, warmup = WARMUP): Promise<Measured[]> => {
+    process.stderr.write(`bench: ${commands.map((command) => command.name).join(", ")} on ${node}\n`);
     const samples = commands.map((): number[] => []);
     const requests = commands.map((): number[] => []);
     for (let i = 0; i < warmup + runs; i++) {
@@ -202,7 +203,7 @@ try {
     const cached = [...cachedFileBackend];
     for (const command of cachedFileBackend) await command.exec(node, true);
     // The keychain addon may not load on every runtime: say so in its row rather than stop.
-    const keychainFailed = keychain && (await keychain.exec(node, true).then(() => undefined, (err: Error) => err.message.split("\n").find((l) => l.startsWith("error:")) ?? err.message));
+    const keychainFailed = keychain && (await keychain.exec(node, true).then(() => undefined, (err: Error) => err.message.split("\n").find((l) => /^error:/i.test(l)) ?? err.message.split("\n")[0]));
     if (keychain && !keychainFailed) cached.push(keychain);
     cached.push(npmInstalled);
     if (once && executable) cached.push(executable);
@@ -223,13 +224,18 @@ try {
     staticKubeconfig = await writeStaticKubeconfig(stack, (JSON.parse(token.stdout) as { status: { token: string } }).status.token);
     const [plugin, staticToken] = await interleaved(node, [kubectlPlugin, kubectlStatic]);
     row(runtime, kubectlPlugin.name, plugin!, kubectlStatic.name, staticToken!);
+  }
 
-    if (once) {
-      const [one, four, bareParallel] = await interleaved(node, [parallelOne, parallelFour, parallelBare], PARALLEL_RUNS, 1);
+  // Last, and on the first runtime only: the slowest rows, and the ones a loaded machine may fail
+  // (a failure is a row of its own, so the rows above are not lost).
+  const runtime = spawnSync(nodes[0]!, ["--version"], { encoding: "utf8" }).stdout.trim();
+  await interleaved(nodes[0]!, [parallelOne, parallelFour, parallelBare], PARALLEL_RUNS, 1).then(
+    ([one, four, bareParallel]) => {
       row(runtime, parallelOne.name, one!, parallelBare.name, bareParallel!);
       row(runtime, parallelFour.name, four!, parallelBare.name, bareParallel!);
-    }
-  }
+    },
+    (err: Error) => missing(runtime, "parallel cold get-token rows", `failed: ${err.message.split("\n")[0]}`),
+  );
 
   const header = ["node", "measured", "median ms", "yardstick", "median ms", "ratio", "IdP requests/run"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

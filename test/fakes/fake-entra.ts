@@ -91,6 +91,15 @@ export interface FakeEntra {
   /** The next token requests meet these faults, one each, in order; then they are served again. */
   injectFaults(faults: readonly TransientFault[]): void;
   // --- end transient faults ---
+  // --- held responses (issue 11) ---
+  /** Registers one more app (the concurrency tests use several service principals). */
+  addApp(app: FakeEntraApp): void;
+  /**
+   * Token requests of this client are recorded but not answered until release(): a slow
+   * identity provider, or a kubelogin blocked mid-request while it holds the cache lock.
+   */
+  holdTokenResponses(clientId: string): HeldResponses;
+  // --- end held responses ---
   /**
    * An access token for a managed identity, signed like every other token: IMDS and App Service
    * only relay what Entra issues for the identity. Recorded in issuedTokens.
@@ -111,6 +120,17 @@ export interface FakeEntra {
 /** A status with optional headers (Retry-After), a dropped connection, or no answer at all. */
 export type TransientFault = { status: number; headers?: Record<string, string>; body?: object } | "reset" | "hang";
 // --- end transient faults ---
+
+// --- held responses (issue 11) ---
+export interface HeldResponses {
+  /** Resolves once the first held request has arrived (it is in `requests` by then). */
+  readonly arrived: Promise<void>;
+  /** How many requests are waiting now. */
+  waiting(): number;
+  /** Answers the waiting requests, and every later one of this client at once. */
+  release(): void;
+}
+// --- end held responses ---
 
 interface Reply {
   status: number;
@@ -149,6 +169,7 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
   const issuedTokens: string[] = [];
   let pendingFailure: Reply | undefined;
   const faults: TransientFault[] = [];
+  const holds = new Map<string, { arrive(): void; gate: Promise<void>; waiting: number }>();
   let origin = ""; // known once the server listens
 
   const tenantBase = (tenant: string): string => `${origin}/${tenant}`;
@@ -355,9 +376,18 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
   const server: Server = createServer({ cert: options.pki.serverCertPem, key: options.pki.serverKeyPem });
   server.on("request", (incoming: IncomingMessage, response: ServerResponse) => {
     readBody(incoming)
-      .then((body) => {
+      .then(async (body) => {
         const recorded = recordRequest(incoming, body);
         requests.push(recorded);
+        // --- held responses (issue 11) ---
+        const hold = isTokenRequest(recorded) ? holds.get(recorded.form.client_id ?? "") : undefined;
+        if (hold) {
+          hold.waiting += 1;
+          hold.arrive();
+          await hold.gate;
+          hold.waiting -= 1;
+        }
+        // --- end held responses ---
         // --- transient faults (issue 12) ---
         // v2 and v1 (--legacy) token endpoints alike.
         const fault = recorded.method === "POST" && /\/oauth2\/(v2\.0\/)?token$/.test(recorded.path) ? faults.shift() : undefined;
@@ -403,6 +433,24 @@ export async function startFakeEntra(options: FakeEntraOptions): Promise<FakeEnt
     },
     injectFaults(list) {
       faults.push(...list);
+    },
+    addApp(app) {
+      appsById.set(app.clientId, app);
+    },
+    holdTokenResponses(clientId) {
+      let arrive = (): void => undefined;
+      let open = (): void => undefined;
+      const arrived = new Promise<void>((resolve) => (arrive = resolve));
+      const hold = { arrive, gate: new Promise<void>((resolve) => (open = resolve)), waiting: 0 };
+      holds.set(clientId, hold);
+      return {
+        arrived,
+        waiting: () => hold.waiting,
+        release() {
+          holds.delete(clientId);
+          open();
+        },
+      };
     },
     issueManagedIdentityToken(clientId, resource) {
       const accessToken = issueAccessToken(options.tenants[0]!, { clientId }, { client_assertion: "managed-identity" }, resource);

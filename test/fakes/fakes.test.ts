@@ -263,6 +263,28 @@ describe("fake Entra with the real msal-node", () => {
     expect(decodeJwt(accessToken).claims.aud).toBe(AKS_SERVER_APP_ID);
   });
 
+  it("holds an added app's token responses until released, and answers other apps meanwhile", async () => {
+    const added = { clientId: "aaaaaaaa-0000-0000-0000-000000000003", secret: "held-Secret.1" };
+    entra.addApp(added);
+    const held = entra.holdTokenResponses(added.clientId);
+    let answered = false;
+    const pending = clientApp(TENANT, { clientSecret: added.secret }, added.clientId)
+      .acquireTokenByClientCredential({ scopes: [`${AKS_SERVER_APP_ID}/.default`] })
+      .finally(() => (answered = true));
+    await held.arrived;
+    expect(held.waiting()).toBe(1);
+    expect(entra.tokenRequests().at(-1)?.form.client_id).toBe(added.clientId);
+
+    // Another app is served while that one waits.
+    await tokenWithSecret(`${AKS_SERVER_APP_ID}/.default`);
+    expect(answered).toBe(false);
+
+    held.release();
+    const result = await pending;
+    expect(held.waiting()).toBe(0);
+    expect(decodeJwt(result!.accessToken).claims.appid).toBe(added.clientId);
+  });
+
   it("records an unexpected request and answers it with an Entra-shaped 400", async () => {
     const response = await networkClientTrusting(pki.caCertPem).sendGetRequestAsync<Record<string, unknown>>(
       `${entra.url}${TENANT}/oauth2/v2.0/nowhere?probe=1`,

@@ -3,13 +3,13 @@
 // one scripts/install-test-deps.sh puts in .cache/node24), each against its own `node -e 0`:
 // - cached get-token (file backend): spn with a secret, spn with a PFX certificate, msi; spn with
 //   the keychain backend (where a Secret Service can be started, as the keychain tests do); the
-//   entry npm installs (npm pack, then npm install into a temp prefix); all against `node -e 0`;
+//   entry npm installs (npm pack, then npm install into a temp prefix); the single executable
+//   (dist/kubelogin, built here by scripts/package.mjs); all against `node -e 0`;
 // - cold spn get-token (an empty cache dir each run) against a bare MSAL script making the same
 //   request to the same fake Entra ID (scripts/bench-bare-msal.mjs);
 // - `kubectl get nodes` through the plugin (cached token) against the same kubectl with that
 //   token written into the kubeconfig.
 // Once, on the first runtime (they measure the machine more than the runtime):
-// - the single executable (dist/kubelogin, built here by scripts/package.mjs) cached, against `node -e 0`;
 // - 32 parallel cold get-tokens for one identity, and for 4 identities (8 each), with the
 //   identity-provider requests they made, against 32 parallel bare MSAL scripts (32 requests).
 // BENCH_RUNS sets the runs per row (default 30), BENCH_PARALLEL_RUNS those of the parallel rows
@@ -206,7 +206,9 @@ try {
     const keychainFailed = keychain && (await keychain.exec(node, true).then(() => undefined, (err: Error) => err.message.split("\n").find((l) => /^error:/i.test(l)) ?? err.message.split("\n")[0]));
     if (keychain && !keychainFailed) cached.push(keychain);
     cached.push(npmInstalled);
-    if (once && executable) cached.push(executable);
+    // On every runtime: it embeds one Node (24 when scripts/install-test-deps.sh put it there), so
+    // each group shows it beside that runtime's own node -e 0 and npm entry.
+    if (executable) cached.push(executable);
     const requestsBefore = identityRequests();
     const [base, ...hits] = await interleaved(node, [bare, ...cached]);
     if (identityRequests() !== requestsBefore) throw new Error("a cached run talked to an identity provider");

@@ -32,11 +32,10 @@ export function parseGoDurationNs(text: string): bigint {
   while (rest.length > 0) {
     const number = /^(\d*)(?:\.(\d*))?/.exec(rest)!;
     const whole = number[1]!;
-    const hasPoint = number[0].length > whole.length;
     const fraction = number[2] ?? "";
     // Go needs at least one digit on either side of the point (".5s" is fine, ".s" is not).
     if (whole === "" && fraction === "") throw invalid();
-    const v = BigInt(whole || "0");
+    const v = BigInt(whole); // BigInt("") is 0n, as for ".5s"
     if (v > 1n << 63n) throw invalid(); // Go's leadingInt overflow, reported before the unit
     rest = rest.slice(number[0].length);
     const unit = /^[^\d.]*/.exec(rest)![0];
@@ -47,7 +46,7 @@ export function parseGoDurationNs(text: string): bigint {
 
     if (v > (1n << 63n) / scale) throw invalid();
     let value = v * scale;
-    if (hasPoint && fraction !== "") {
+    if (fraction !== "") {
       const { digits, divisor } = leadingFraction(fraction);
       // Go: uint64(float64(f) * (float64(unit) / scale)), truncated.
       value += BigInt(Math.trunc(Number(digits) * (Number(scale) / divisor)));

@@ -33,9 +33,10 @@ export function strconvQuote(text: string): string {
     if (cp < 0x20 || cp === 0x7f) out += `\\x${hex(cp, 2)}`;
     else if (PRINTABLE.test(ch)) out += ch;
     else if (cp >= 0xd800 && cp <= 0xdfff) out += "\\ufffd"; // a lone surrogate is not a valid rune
-    // Stryker disable next-line EqualityOperator: U+10000 is printable, so it never gets here
-    else if (cp < 0x10000) out += `\\u${hex(cp, 4)}`;
-    else out += `\\U${hex(cp, 8)}`;
+    else {
+      // Stryker disable next-line EqualityOperator: U+10000 is printable, so it never gets here
+      out += cp < 0x10000 ? `\\u${hex(cp, 4)}` : `\\U${hex(cp, 8)}`;
+    }
   }
   return `${out}"`;
 }

@@ -251,6 +251,21 @@ describe("the access-token cache", () => {
     expect(rt.stderr.text()).toMatch(/a cache entry was unreadable; set aside as \S+ and rebuilding it\n/);
   });
 
+  test("a corrupt entry that cannot be set aside is still rebuilt, and the warning says only that", async () => {
+    const entryPath = join(dir, tokenEntryName(KEY));
+    await writeFile(entryPath, "{not json");
+    // A non-empty directory where the set-aside copy would go (its name comes from the fixed clock).
+    const aside = `${entryPath}.corrupt-2025-02-19T05-00-00-000Z`;
+    await mkdir(aside);
+    await writeFile(join(aside, "keep"), "x");
+    const strategy = planned(() => ({}));
+    const { rt, done } = await runGetToken(strategy, ["--cache-dir", dir], { now: "2025-02-19T05:00:00Z" });
+    await done;
+    expect(strategy.calls).toBe(1);
+    expect(rt.stderr.text()).toContain("a cache entry was unreadable; rebuilding it\n");
+    expect(rt.stderr.text()).not.toContain("set aside");
+  });
+
   test("a token another kubelogin saved while this one waited for the lock is served, without a login", async () => {
     const start = Date.now();
     let now = start;

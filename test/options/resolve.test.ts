@@ -527,17 +527,22 @@ describe("secretValues", () => {
 });
 
 describe("describeOptions", () => {
-  const resolved = resolve(
-    ["-l", "spn", "--client-id", "flag-client", "--client-secret", "flag-secret-value", "--server-id", "srv", "--timeout", "90s"],
-    { AZURE_CLIENT_CERTIFICATE_PASSWORD: "env-pfx-password", AAD_USER_PRINCIPAL_PASSWORD: "env-user-password", AZURE_CLIENT_ID: "env-client" },
-  );
-  const line = describeOptions(resolved);
+  // Made inside each test, not while collecting: a resolve that throws must fail tests, not the suite
+  // (StrykerJS's vitest runner counts a suite that fails to collect as no failing test).
+  const describeLine = (): string =>
+    describeOptions(
+      resolve(
+        ["-l", "spn", "--client-id", "flag-client", "--client-secret", "flag-secret-value", "--server-id", "srv", "--timeout", "90s"],
+        { AZURE_CLIENT_CERTIFICATE_PASSWORD: "env-pfx-password", AAD_USER_PRINCIPAL_PASSWORD: "env-user-password", AZURE_CLIENT_ID: "env-client" },
+      ),
+    );
 
   test.each(["flag-secret-value", "env-pfx-password", "env-user-password"])("never shows the secret %s", (secret) => {
-    expect(line).not.toContain(secret);
+    expect(describeLine()).not.toContain(secret);
   });
 
   test("masks set secrets, shows unset ones as empty, and names every source", () => {
+    const line = describeLine();
     expect(line).toContain('client-secret=*** [flag --client-secret]');
     expect(line).toContain('client-certificate-password=*** [env AZURE_CLIENT_CERTIFICATE_PASSWORD]');
     expect(line).toContain('password=*** [env AAD_USER_PRINCIPAL_PASSWORD]');

@@ -517,6 +517,15 @@ describe("resolveOptions: §1.2 precedence", () => {
   });
 });
 
+describe("parsed flags without setBy", () => {
+  test("a changed flag's origin is the row's own long flag", () => {
+    const flags = { values: { clientId: "x" }, changed: new Set(["clientId"]), deprecations: [], positionals: [], help: false };
+    const { options, provenance } = resolveOptions(flags, {}, HOME);
+    expect(options.clientId).toBe("x");
+    expect(provenance.clientId).toEqual({ kind: "flag", flag: "--client-id" });
+  });
+});
+
 describe("secretValues", () => {
   test("are the values of the rows the table marks secret, wherever they came from", () => {
     const { options } = resolve(["--client-secret", "flag-secret", "--password", "flag-password", "--client-id", "not-secret"], { AZURE_CLIENT_CERTIFICATE_PASSWORD: "env-pfx" });
@@ -543,6 +552,9 @@ describe("describeOptions", () => {
 
   test("masks set secrets, shows unset ones as empty, and names every source", () => {
     const line = describeLine();
+    // Fields in table order, each the long flag's name without dashes, separated by one space.
+    expect(line).toMatch(/^login="spn" \[flag --login\] client-id="env-client" \[env AZURE_CLIENT_ID \(overrode --client-id\)\] client-secret=\*\*\* /);
+    expect(line).toMatch(/ auth-record-file="\/home\/user\/\.kube\/cache\/kubelogin\/auth\.json"$/);
     expect(line).toContain('client-secret=*** [flag --client-secret]');
     expect(line).toContain('client-certificate-password=*** [env AZURE_CLIENT_CERTIFICATE_PASSWORD]');
     expect(line).toContain('password=*** [env AAD_USER_PRINCIPAL_PASSWORD]');

@@ -14,9 +14,8 @@ const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
   "\v": "\\v",
 };
 
-/** unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
-// Stryker disable next-line Regex: it is only ever tested on a single code point, so dropping ^ or $ changes nothing
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
+/** unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. Tested on one code point at a time. */
+const PRINTABLE = /[\p{L}\p{M}\p{N}\p{P}\p{S} ]/u;
 
 const hex = (n: number, width: number): string => n.toString(16).padStart(width, "0");
 

@@ -13,9 +13,9 @@ const enum Parse {
 
 /** Go's json.Unmarshal syntax error for `text`, or undefined when the text is valid JSON. */
 export function goJsonSyntaxError(text: string): string | undefined {
-  const bytes = Buffer.from(text, "utf8");
+  const bytes = Buffer.from(text);
   const stack: Parse[] = [];
-  let error = "";
+  let error: string | undefined;
   let endTop = false;
   const fail = (c: number, context: string): "error" => {
     error = `invalid character ${quoteChar(c)} ${context}`;
@@ -50,12 +50,9 @@ export function goJsonSyntaxError(text: string): string | undefined {
     if (c === 0x5d) return pop();
     return fail(c, "after array element");
   };
+  // With the stack empty, endValue itself moves on to the end-of-top-level state.
   const pop = (): Step => {
     stack.pop();
-    if (stack.length === 0) {
-      endTop = true;
-      return endTopState;
-    }
     return endValue;
   };
   const literal = (word: string, at: number): Step => (c) => {
@@ -147,7 +144,6 @@ export function goJsonSyntaxError(text: string): string | undefined {
     if (next === "error") return error;
     step = next;
   }
-  if (endTop) return undefined;
   // Go's eof(): a space ends a pending number or top-level value; anything else was cut short.
   const next = step(0x20);
   if (next === "error") return error;
@@ -157,17 +153,17 @@ export function goJsonSyntaxError(text: string): string | undefined {
 /** encoding/json's quoteChar: the byte as a Go rune literal. */
 function quoteChar(c: number): string {
   if (c === 0x27) return "'\\''";
-  if (c === 0x22) return "'\"'";
   const quoted = goQuoteRune(c);
   return `'${quoted}'`;
 }
 
-/** strconv.Quote(string(rune(c))) without the quotes, for a single byte value 0–255. */
+/**
+ * strconv.Quote(string(rune(c))) without the quotes (and '"' left bare, as quoteChar wants it).
+ * The bytes that reach it are ASCII or UTF-8 lead bytes (0xC2–0xF4), all printable Latin-1 runes.
+ */
 function goQuoteRune(c: number): string {
   const simple: Record<number, string> = { 0x07: "\\a", 0x08: "\\b", 0x0c: "\\f", 0x0a: "\\n", 0x0d: "\\r", 0x09: "\\t", 0x0b: "\\v", 0x5c: "\\\\" };
   if (simple[c] !== undefined) return simple[c]!;
   if (c < 0x20 || c === 0x7f) return `\\x${c.toString(16).padStart(2, "0")}`;
-  // Latin-1 runes: U+0080–U+009F, NBSP and the soft hyphen are not printable in Go.
-  if ((c >= 0x80 && c <= 0xa0) || c === 0xad) return `\\u${c.toString(16).padStart(4, "0")}`;
   return String.fromCharCode(c);
 }

@@ -30,30 +30,27 @@ export function parseGoDurationNs(text: string): bigint {
   if (rest === "") throw invalid();
   let total = 0n;
   while (rest.length > 0) {
-    const number = /^(\d*)(?:\.(\d*))?/.exec(rest)!;
+    // Every part is optional, so this matches at index 0 (an anchor would change nothing).
+    const number = /(\d*)(?:\.(\d*))?/.exec(rest)!;
     const whole = number[1]!;
-    const hasPoint = number[0].length > whole.length;
     const fraction = number[2] ?? "";
     // Go needs at least one digit on either side of the point (".5s" is fine, ".s" is not).
     if (whole === "" && fraction === "") throw invalid();
-    const v = BigInt(whole || "0");
+    const v = BigInt(whole); // BigInt("") is 0n, as for ".5s"
     if (v > 1n << 63n) throw invalid(); // Go's leadingInt overflow, reported before the unit
     rest = rest.slice(number[0].length);
-    const unit = /^[^\d.]*/.exec(rest)![0];
+    // Matches at index 0 too, if only the empty string.
+    const unit = /[^\d.]*/.exec(rest)![0];
     if (unit === "") throw new Error(`time: missing unit in duration ${timeQuote(text)}`);
     const scale = UNIT_NS[unit];
     if (scale === undefined) throw new Error(`time: unknown unit ${timeQuote(unit)} in duration ${timeQuote(text)}`);
     rest = rest.slice(unit.length);
 
-    if (v > (1n << 63n) / scale) throw invalid();
-    let value = v * scale;
-    if (hasPoint && fraction !== "") {
-      const { digits, divisor } = leadingFraction(fraction);
-      // Go: uint64(float64(f) * (float64(unit) / scale)), truncated.
-      value += BigInt(Math.trunc(Number(digits) * (Number(scale) / divisor)));
-      if (value > 1n << 63n) throw invalid();
-    }
-    total += value;
+    // Go checks v * unit and v + fraction for uint64 overflow too; BigInt cannot wrap, so the check
+    // on the total below catches every such case with the same error. An empty fraction adds 0.
+    const { digits, divisor } = leadingFraction(fraction);
+    // Go: uint64(float64(f) * (float64(unit) / scale)), truncated.
+    total += v * scale + BigInt(Math.trunc(Number(digits) * (Number(scale) / divisor)));
     if (total > 1n << 63n) throw invalid();
   }
   if (negative) return -total;
@@ -61,13 +58,16 @@ export function parseGoDurationNs(text: string): bigint {
   return total;
 }
 
-/** Go's leadingFraction: digits stop counting (but are still consumed) once they would overflow. */
+/**
+ * Go's leadingFraction: digits stop counting (but are still consumed) once they would pass 2^63.
+ * (Go's extra x > MaxInt64/10 check guards its uint64 multiplication; with BigInt the one below is enough.)
+ */
 function leadingFraction(fraction: string): { digits: bigint; divisor: number } {
   let digits = 0n;
   let divisor = 1;
   for (const c of fraction) {
-    if (digits > MAX_INT64 / 10n) break;
     const next = digits * 10n + BigInt(c);
+    // Stryker disable next-line EqualityOperator: only digits of exactly 2^63 differ, and for every unit (and any leading zeros) that fraction truncates to the same nanoseconds as its first 18 digits
     if (next > 1n << 63n) break;
     digits = next;
     divisor *= 10;
@@ -78,8 +78,8 @@ function leadingFraction(fraction: string): { digits: bigint; divisor: number } 
 /** Milliseconds (possibly fractional, e.g. 0.5 for "500us"), or throws Go's error text. */
 export function parseGoDuration(text: string): number {
   const ns = parseGoDurationNs(text);
-  const ms = Number(ns / NS_PER_MS) + Number(ns % NS_PER_MS) / 1e6;
-  return ms === 0 ? 0 : ms; // never -0
+  // Never -0: BigInt has no negative zero, and Number(0n) is +0.
+  return Number(ns / NS_PER_MS) + Number(ns % NS_PER_MS) / 1e6;
 }
 
 /** Go's Duration.String: 60000 → "1m0s", 1500 → "1.5s", 0.5 → "500µs", 0 → "0s". */
@@ -89,7 +89,9 @@ export function formatGoDuration(ms: number): string {
 }
 
 export function formatGoDurationNs(ns: bigint): string {
+  // Stryker disable next-line EqualityOperator: for ns = 0 the sign is never printed ("0s")
   const sign = ns < 0n ? "-" : "";
+  // Stryker disable next-line EqualityOperator: -0n is 0n
   let u = ns < 0n ? -ns : ns;
   if (u < 1_000_000_000n) {
     if (u === 0n) return "0s";

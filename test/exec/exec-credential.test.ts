@@ -71,4 +71,21 @@ describe("writeExecCredential", () => {
     writeExecCredential(stdout, V1, { token: "tok", expiresOn: EXPIRES });
     expect(writes).toEqual([formatExecCredential(V1, { token: "tok", expiresOn: EXPIRES })]);
   });
+
+  test("a write that throws is upstream's error with the OS reason, a hint and the cause", () => {
+    const closed = Object.assign(new Error("EPIPE: broken pipe, write"), { code: "EPIPE", errno: -32, syscall: "write" });
+    const stdout = {
+      write: (): void => {
+        throw closed;
+      },
+    };
+    expect(() => writeExecCredential(stdout, V1, { token: "tok", expiresOn: EXPIRES })).toThrow(
+      expect.objectContaining({
+        name: "KubeloginError",
+        message: "could not write the ExecCredential: write /dev/stdout: broken pipe",
+        hint: "kubelogin's standard output was closed or full; it must be a pipe that kubectl (or you) reads",
+        cause: closed,
+      }),
+    );
+  });
 });

@@ -29,6 +29,7 @@ describe("parseExecInfo decision table", () => {
     ],
     ["keys match case-insensitively, like encoding/json", '{"APIVersion":"client.authentication.k8s.io/v1","Spec":{"Interactive":true}}', { apiVersion: V1, interactive: true }],
     ["unknown fields are ignored", '{"apiVersion":"client.authentication.k8s.io/v1","extra":[1,2],"status":{}}', { apiVersion: V1, interactive: false }],
+    ["spec without interactive", '{"apiVersion":"client.authentication.k8s.io/v1","spec":{}}', { apiVersion: V1, interactive: false }],
     ["spec null", '{"apiVersion":"client.authentication.k8s.io/v1","spec":null}', { apiVersion: V1, interactive: false }],
   ])("%s", (_name, raw, want) => {
     expect(parseExecInfo(raw)).toEqual(want);

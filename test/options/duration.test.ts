@@ -44,6 +44,11 @@ describe("parseGoDuration", () => {
     ["9223372036854775807ns", 9_223_372_036_854_775_807n],
     ["-9223372036854775808ns", -9_223_372_036_854_775_808n],
     ["2562047h47m16.854775807s", 9_223_372_036_854_775_807n],
+    // Exactly 2^63 is allowed for a negative duration, whether one part or the sum of several makes it.
+    ["-9223372036854.775808ms", -9_223_372_036_854_775_808n],
+    ["-2562047h47m16.854775808s", -9_223_372_036_854_775_808n],
+    // Go's leadingFraction stops counting digits before they pass 2^63: here all 21 would give ...151.
+    ["0.609178295319999969562h", 2_193_041_863_152n],
   ])("%j → %d ns (integer nanoseconds like Go)", (text, ns) => {
     expect(parseGoDurationNs(text)).toBe(ns);
   });
@@ -67,6 +72,11 @@ describe("parseGoDuration", () => {
     ["1e3s", 'time: unknown unit "e" in duration "1e3s"'],
     ["9223372036854775808ns", 'time: invalid duration "9223372036854775808ns"'],
     ["2562048h", 'time: invalid duration "2562048h"'],
+    ["-2562048h", 'time: invalid duration "-2562048h"'],
+    ["9223372036854.775808ms", 'time: invalid duration "9223372036854.775808ms"'],
+    ["-9223372036854.775809ms", 'time: invalid duration "-9223372036854.775809ms"'],
+    ["-2562047h47m16.854775809s", 'time: invalid duration "-2562047h47m16.854775809s"'],
+    ["2562047h47m16.854775808s", 'time: invalid duration "2562047h47m16.854775808s"'],
     ["99999999999999999999", 'time: invalid duration "99999999999999999999"'],
     // The time package quotes non-ASCII and control bytes as \xhh (not strconv.Quote's style).
     ["1\u00e9", 'time: unknown unit "\\xc3\\xa9" in duration "1\\xc3\\xa9"'],
@@ -97,6 +107,23 @@ describe("formatGoDuration", () => {
     [-0.5, "-500µs"],
   ])("%d ms → %s", (ms, text) => {
     expect(formatGoDuration(ms)).toBe(text);
+  });
+
+  test.each<[bigint, string]>([
+    [999n, "999ns"],
+    [1_000n, "1µs"],
+    [999_999n, "999.999µs"],
+    [1_000_000n, "1ms"],
+    [999_999_999n, "999.999999ms"],
+    [1_000_000_000n, "1s"],
+    [59_999_999_999n, "59.999999999s"],
+    [60_000_000_000n, "1m0s"],
+    [3_599_999_999_999n, "59m59.999999999s"],
+    [3_600_000_000_000n, "1h0m0s"],
+    [-1_000n, "-1µs"],
+    [-1n, "-1ns"],
+  ])("%d ns → %s (unit boundaries)", (ns, text) => {
+    expect(formatGoDurationNs(ns)).toBe(text);
   });
 
   test("the extremes of time.Duration", () => {

@@ -1,8 +1,6 @@
 // Go's quoters, byte for byte (the expected texts are what Go 1.22's strconv.Quote and
 // time.ParseDuration's error print). Written from the mutants StrykerJS left alive in go-quote.ts
-// (npm run mutate). The four still alive are equivalent: PRINTABLE without ^ or $ (it is only
-// ever tested on one code point), `cp <= 0x10000` (U+10000 is printable, so never reaches it) and
-// Buffer.from(ch, "") (an empty encoding is utf8).
+// (npm run mutate). The equivalent ones are disabled in go-quote.ts, each with its reason.
 import { describe, expect, test } from "vitest";
 import { strconvQuote, timeQuote } from "../../src/options/go-quote.js";
 

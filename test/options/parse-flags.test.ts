@@ -49,6 +49,9 @@ describe("parseFlags accepts pflag syntax", () => {
     ["klog -v 5", { argv: ["-v", "5"], values: { verbosity: 5 } }],
     ["klog -v5", { argv: ["-v5"], values: { verbosity: 5 } }],
     ["klog --v=5 and --logtostderr", { argv: ["--v=5", "--logtostderr"], values: { verbosity: 5, logtostderr: true } }],
+    ["klog -v with a sign and several digits", { argv: ["-v", "+10"], values: { verbosity: 10 } }],
+    ["klog -v at the int32 maximum", { argv: ["-v", "2147483647"], values: { verbosity: 2_147_483_647 } }],
+    ["klog -v at the int32 minimum", { argv: ["--v=-2147483648"], values: { verbosity: -2_147_483_648 } }],
   ])("%s", (_name, row) => {
     const parsed = parse(row.argv);
     expect(parsed.values).toEqual(row.values);
@@ -79,6 +82,19 @@ describe("parseFlags rejects what pflag rejects, with pflag's texts", () => {
     [["--pop-enabled="], 'invalid argument "" for "--pop-enabled" flag: strconv.ParseBool: parsing "": invalid syntax'],
     [["--legacy=yes\n"], 'invalid argument "yes\\n" for "--legacy" flag: strconv.ParseBool: parsing "yes\\n": invalid syntax'],
     [["--help=nope"], 'invalid argument "nope" for "-h, --help" flag: strconv.ParseBool: parsing "nope": invalid syntax'],
+    // pflag prints the shorthand byte with %q: a quote bare, an apostrophe escaped.
+    [['-"'], "unknown shorthand flag: '\"' in -\""],
+    [["-'"], "unknown shorthand flag: '\\'' in -'"],
+    [["-\t"], "unknown shorthand flag: '\\t' in -\t"],
+    // klog's -v is strconv.ParseInt(s, 10, 32).
+    [["-v", "abc"], 'invalid argument "abc" for "-v, --v" flag: strconv.ParseInt: parsing "abc": invalid syntax'],
+    [["-v", "5x"], 'invalid argument "5x" for "-v, --v" flag: strconv.ParseInt: parsing "5x": invalid syntax'],
+    [["-v", "x5"], 'invalid argument "x5" for "-v, --v" flag: strconv.ParseInt: parsing "x5": invalid syntax'],
+    [["-v", ""], 'invalid argument "" for "-v, --v" flag: strconv.ParseInt: parsing "": invalid syntax'],
+    [["-v", "-"], 'invalid argument "-" for "-v, --v" flag: strconv.ParseInt: parsing "-": invalid syntax'],
+    [["-v", "0x10"], 'invalid argument "0x10" for "-v, --v" flag: strconv.ParseInt: parsing "0x10": invalid syntax'],
+    [["-v", "2147483648"], 'invalid argument "2147483648" for "-v, --v" flag: strconv.ParseInt: parsing "2147483648": value out of range'],
+    [["--v=-2147483649"], 'invalid argument "-2147483649" for "-v, --v" flag: strconv.ParseInt: parsing "-2147483649": value out of range'],
   ])("%j → %s", (argv, message) => {
     expect(() => parse(argv)).toThrow(UsageError);
     expect(() => parse(argv)).toThrow(new UsageError(message));
@@ -102,6 +118,16 @@ describe("help", () => {
     [["--client-id", "-h"], false],
   ])("%j → help %s", (argv, help) => {
     expect(parse(argv).help).toBe(help);
+  });
+
+  test("a command that declares its own --help keeps it (cobra adds one only when there is none)", () => {
+    const specs = [
+      { key: "ownHelp", flag: "--help", short: "-h", type: "bool" as const, help: "help for this command" },
+      { key: "name", flag: "--name", type: "string" as const, help: "" },
+    ];
+    const parsed = parseFlags(["--help", "--name", "x"], specs);
+    expect(parsed.help).toBe(false);
+    expect(parsed.values).toEqual({ ownHelp: true, name: "x" });
   });
 
   test("help is not an option value and not 'changed'", () => {

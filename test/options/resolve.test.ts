@@ -517,6 +517,15 @@ describe("resolveOptions: §1.2 precedence", () => {
   });
 });
 
+describe("parsed flags without setBy", () => {
+  test("a changed flag's origin is the row's own long flag", () => {
+    const flags = { values: { clientId: "x" }, changed: new Set(["clientId"]), deprecations: [], positionals: [], help: false };
+    const { options, provenance } = resolveOptions(flags, {}, HOME);
+    expect(options.clientId).toBe("x");
+    expect(provenance.clientId).toEqual({ kind: "flag", flag: "--client-id" });
+  });
+});
+
 describe("secretValues", () => {
   test("are the values of the rows the table marks secret, wherever they came from", () => {
     const { options } = resolve(["--client-secret", "flag-secret", "--password", "flag-password", "--client-id", "not-secret"], { AZURE_CLIENT_CERTIFICATE_PASSWORD: "env-pfx" });
@@ -527,17 +536,25 @@ describe("secretValues", () => {
 });
 
 describe("describeOptions", () => {
-  const resolved = resolve(
-    ["-l", "spn", "--client-id", "flag-client", "--client-secret", "flag-secret-value", "--server-id", "srv", "--timeout", "90s"],
-    { AZURE_CLIENT_CERTIFICATE_PASSWORD: "env-pfx-password", AAD_USER_PRINCIPAL_PASSWORD: "env-user-password", AZURE_CLIENT_ID: "env-client" },
-  );
-  const line = describeOptions(resolved);
+  // Made inside each test, not while collecting: a resolve that throws must fail tests, not the suite
+  // (StrykerJS's vitest runner counts a suite that fails to collect as no failing test).
+  const describeLine = (): string =>
+    describeOptions(
+      resolve(
+        ["-l", "spn", "--client-id", "flag-client", "--client-secret", "flag-secret-value", "--server-id", "srv", "--timeout", "90s"],
+        { AZURE_CLIENT_CERTIFICATE_PASSWORD: "env-pfx-password", AAD_USER_PRINCIPAL_PASSWORD: "env-user-password", AZURE_CLIENT_ID: "env-client" },
+      ),
+    );
 
   test.each(["flag-secret-value", "env-pfx-password", "env-user-password"])("never shows the secret %s", (secret) => {
-    expect(line).not.toContain(secret);
+    expect(describeLine()).not.toContain(secret);
   });
 
   test("masks set secrets, shows unset ones as empty, and names every source", () => {
+    const line = describeLine();
+    // Fields in table order, each the long flag's name without dashes, separated by one space.
+    expect(line).toMatch(/^login="spn" \[flag --login\] client-id="env-client" \[env AZURE_CLIENT_ID \(overrode --client-id\)\] client-secret=\*\*\* /);
+    expect(line).toMatch(/ auth-record-file="\/home\/user\/\.kube\/cache\/kubelogin\/auth\.json"$/);
     expect(line).toContain('client-secret=*** [flag --client-secret]');
     expect(line).toContain('client-certificate-password=*** [env AZURE_CLIENT_CERTIFICATE_PASSWORD]');
     expect(line).toContain('password=*** [env AAD_USER_PRINCIPAL_PASSWORD]');

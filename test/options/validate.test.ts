@@ -40,6 +40,11 @@ describe("valid options", () => {
     expect(() => validate(argv, env)).not.toThrow();
   });
 
+  test("returns the options it was given, with the login method checked", () => {
+    const { options, provenance } = resolve(["-l", "spn", "--tenant-id", "t", "--timeout", "30s"]);
+    expect(validateOptions(options, provenance)).toEqual(options);
+  });
+
   test.each(LOGIN_MODES)("login %s is supported", (mode) => {
     expect(() => validate(["-l", mode])).not.toThrow();
     expect(isLoginMode(mode)).toBe(true);
@@ -192,6 +197,31 @@ describe("authorityHostProblem (Go's url.ParseRequestURI plus upstream's checks)
     ["mailto:someone/", 'authority host "mailto:someone/" is not valid'],
     ["*", 'authority host "*" is not valid'],
     ["1https://x/", 'authority host "1https://x/" is not valid: parse "1https://x/": invalid URI for request'],
+    // Digits, '+', '-' and '.' may follow the scheme's first letter.
+    ["coap+tcp-1.0://login.example.com/", undefined],
+    // Without a scheme a request URI has no host, even after "//".
+    ["//login.example.com/", 'authority host "//login.example.com/" is not valid'],
+    ["https:/path/", 'authority host "https:/path/" is not valid'],
+    ["https://user@/", 'authority host "https://user@/" is not valid'],
+    ["https://@login.example.com/", undefined],
+    // The query is cut off before the host is parsed: here the host has no '/' after it.
+    ["https://[::1]?/", undefined],
+    ["https://login.example.com?/", undefined],
+    ["https://login.example.com/??", 'authority host "https://login.example.com/??" should have a trailing slash'],
+    // Host characters that userinfo does not allow, after an '@'.
+    ["https://user@[::1]:8443/", undefined],
+    ["https://[::1]/", undefined],
+    ["https://[::1]x:80/", 'authority host "https://[::1]x:80/" is not valid: parse "https://[::1]x:80/": invalid port "x:80" after host'],
+    ["https://:abc/", 'authority host "https://:abc/" is not valid: parse "https://:abc/": invalid port ":abc" after host'],
+    ["https://login.example.com/%zz%41/", 'authority host "https://login.example.com/%zz%41/" is not valid: parse "https://login.example.com/%zz%41/": invalid URL escape "%zz"'],
+    ["https://login.example.com/%4z/", 'authority host "https://login.example.com/%4z/" is not valid: parse "https://login.example.com/%4z/": invalid URL escape "%4z"'],
+    // A host may %-encode bytes from 0x80 up, and %25 (an IPv6 zone), nothing else.
+    ["https://l%C3%B6gin.example.com/", undefined],
+    ["https://%80.example.com/", undefined],
+    ["https://%7F.example.com/", 'authority host "https://%7F.example.com/" is not valid: parse "https://%7F.example.com/": invalid URL escape "%7F"'],
+    ["https://[fe80::1%25en0]/", undefined],
+    ["https://a\u0080b.example.com/", undefined],
+    ["https://a\u007eb.example.com/", undefined],
   ])("%j → %s", (value, problem) => {
     expect(authorityHostProblem(value)).toBe(problem);
   });

@@ -66,6 +66,7 @@ function planned(
       strategy.contexts.push(context);
       return {
         cacheKey: KEY,
+        inputs: [],
         warnings: [],
         acquire: (deps: LoginDeps) => {
           strategy.calls++;

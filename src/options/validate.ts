@@ -98,6 +98,9 @@ function parseRequestUri(raw: string): { host: string } | string {
     if (hostProblem) return hostProblem;
     // Stryker disable next-line EqualityOperator: at === 0 leaves an empty userinfo, which the pattern accepts either way
     if (at >= 0 && !/^[\w\-.:~!$&'()*+,;=%@]*$/.test(authority.slice(0, at))) return "net/url: invalid userinfo";
+    // Go unescapes the user name and the password too; a bad escape in either is its error.
+    const userinfoProblem = at >= 0 ? unescapeProblem(authority.slice(0, at), "path") : undefined;
+    if (userinfoProblem) return userinfoProblem;
     host = authority.slice(at + 1);
   }
   // Stryker disable next-line StringLiteral: unescapeProblem only tests mode === "host", so any other text means the path rules

@@ -194,6 +194,9 @@ describe("authorityHostProblem (Go's url.ParseRequestURI plus upstream's checks)
     ["https://[::1/", 'authority host "https://[::1/" is not valid: parse "https://[::1/": missing \']\' in host'],
     ["https://%41.example.com/", 'authority host "https://%41.example.com/" is not valid: parse "https://%41.example.com/": invalid URL escape "%41"'],
     ["https://us er@login.example.com/", 'authority host "https://us er@login.example.com/" is not valid: parse "https://us er@login.example.com/": net/url: invalid userinfo'],
+    // Go unescapes the userinfo (user and password) and refuses a bad escape there.
+    ["https://a%zz@login.example.com/", 'authority host "https://a%zz@login.example.com/" is not valid: parse "https://a%zz@login.example.com/": invalid URL escape "%zz"'],
+    ["https://user:p%4@login.example.com/", 'authority host "https://user:p%4@login.example.com/" is not valid: parse "https://user:p%4@login.example.com/": invalid URL escape "%4"'],
     ["mailto:someone/", 'authority host "mailto:someone/" is not valid'],
     ["*", 'authority host "*" is not valid'],
     ["1https://x/", 'authority host "1https://x/" is not valid: parse "1https://x/": invalid URI for request'],

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isMainThread } from "node:worker_threads";
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { createFileStore, ORPHANED_TEMP_MS } from "../../src/cache/file-store.js";
 import { CacheError } from "../../src/errors.js";
@@ -41,11 +42,13 @@ describe("createFileStore", () => {
   it("writes files 0600 and dirs 0700 even under umask 0", async () => {
     const dir = join(root, "open", "cache");
     const store = fileStore(dir);
-    const previous = process.umask(0);
+    // Stryker's vitest runner runs tests in worker threads, which cannot set the umask: there the
+    // inherited one (022 or stricter) applies, and the modes below must still hold.
+    const previous = isMainThread ? process.umask(0) : undefined;
     try {
       await store.write("entry.json", "secret");
     } finally {
-      process.umask(previous);
+      if (previous !== undefined) process.umask(previous);
     }
     expect(await modeOf(join(root, "open"))).toBe(0o700);
     expect(await modeOf(dir)).toBe(0o700);

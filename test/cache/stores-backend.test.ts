@@ -82,7 +82,7 @@ describe("parseCacheBackend", () => {
 
 describe("the file backend", () => {
   it("is the default: long-lived entries are files, the keychain is never loaded", async () => {
-    const s = stores({ backend: undefined });
+    const s = stores();
     await s.longLived.write(MSAL, "{}");
     expect(await readFile(join(dir, MSAL), "utf8")).toBe("{}");
     expect(await s.longLived.read(MSAL)).toBe("{}");

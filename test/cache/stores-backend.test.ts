@@ -2,7 +2,7 @@
 // warning, its -v 1 lines and describe() text, routing to the keychain, and clearing it. The
 // keychain is the in-memory fake (fake-keychain.ts); the real one runs in test/e2e/keychain.test.ts.
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -196,6 +196,29 @@ describe("the auto backend", () => {
     log.lines.length = 0;
     await stores({ backend: "auto" }).longLived.read(MSAL);
     expect(log.lines).toEqual([fallback]);
+  });
+
+  it("rewrites its state only when it changed", async () => {
+    await stores({ backend: "auto" }).longLived.write(MSAL, "{}");
+    const state = join(dir, "cache-backend.json");
+    const first = (await stat(state)).ino;
+    await stores({ backend: "auto" }).longLived.read(MSAL);
+    const second = (await stat(state)).ino;
+    expect(second).not.toBe(first);
+    await stores({ backend: "auto" }).longLived.read(MSAL);
+    expect((await stat(state)).ino).toBe(second);
+  });
+
+  it("works without a logger: chosen, fallen back and cleared in silence", async () => {
+    const quiet = (backend: "auto" | "keychain") => createStores({ cacheDir: dir, now: () => NOW, backend, platform: "darwin", keychain: async () => keychain });
+    await quiet("keychain").longLived.write(MSAL, "{}");
+    await quiet("auto").longLived.write(MSAL, "{}");
+    await quiet("auto").clearAll();
+    expect(await itemsOf()).toEqual([]);
+    keychain.state = "absent";
+    await quiet("auto").longLived.write(MSAL, "{}");
+    await quiet("auto").clearAll();
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it("warns again when the keychain failed after working, and not when only the reason changed", async () => {

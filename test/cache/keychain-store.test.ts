@@ -227,6 +227,13 @@ describe("createKeychainStore", () => {
     await expect(failure).rejects.toMatchObject({ hint: "unlock the keychain (on Linux: the Secret Service, e.g. gnome-keyring), or use --cache-backend file" });
   });
 
+  it("takes a library's undefined for a missing item as none", async () => {
+    keychain.getPassword = async () => undefined as unknown as null;
+    expect(await store().read(MSAL)).toBeNull();
+    expect(await store().setAside(MSAL)).toBeUndefined();
+    expect(items().size).toBe(0);
+  });
+
   it("refuses an entry it does not own", async () => {
     await expect(store().read("auth.json")).rejects.toThrow("the keychain store does not own the entry auth.json");
     await expect(store().write("auth.json", "x")).rejects.toThrow(CacheError);
@@ -259,12 +266,23 @@ describe("createKeychainStore", () => {
       expect(existsSync(join(dir, MSAL))).toBe(false);
     });
 
-    it("says which file it could not read or remove", async () => {
+    it("reads a PoP key from its file when the keychain has none", async () => {
+      await writeFile(join(dir, "pop_rsa_key.cache"), "file key");
+      expect(await store().read("pop_rsa_key.cache")).toBe("file key");
+    });
+
+    it("says which file it could not read or remove, with the OS error as cause", async () => {
       await mkdir(join(dir, MSAL, "inside"), { recursive: true });
-      await expect(store().read(MSAL)).rejects.toThrow(new RegExp(`^could not read ${join(dir, MSAL)}: EISDIR`));
+      await expect(store().read(MSAL)).rejects.toMatchObject({
+        message: expect.stringMatching(new RegExp(`^could not read ${join(dir, MSAL)}: EISDIR`)),
+        cause: expect.objectContaining({ code: "EISDIR" }),
+      });
       const failure = store().write(MSAL, "{}");
       await expect(failure).rejects.toBeInstanceOf(CacheError);
-      await expect(failure).rejects.toThrow(new RegExp(`^could not remove ${join(dir, MSAL)}: `));
+      await expect(failure).rejects.toMatchObject({
+        message: expect.stringMatching(new RegExp(`^could not remove ${join(dir, MSAL)}: `)),
+        cause: expect.objectContaining({ code: expect.stringMatching(/^E/) }),
+      });
     });
   });
 

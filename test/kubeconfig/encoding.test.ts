@@ -32,8 +32,8 @@ const ALLOWED = [0x09, 0x0a, 0x0d, 0x20, 0x41, 0x7e, 0x85, 0xa0, 0xe9, 0xd7ff, 0
 const NOT_ALLOWED = [0x00, 0x08, 0x0b, 0x0c, 0x0e, 0x1f, 0x7f, 0x80, 0x84, 0x86, 0x9f, 0xfffe, 0xffff];
 
 describe("decodeKubeconfig: UTF-8", () => {
-  test.each(ALLOWED.map((c) => [c.toString(16), c]))("accepts U+%s, alone and after ASCII", (_, codePoint) => {
-    for (const bytes of [utf8(codePoint), Buffer.concat([Buffer.from("a: b"), utf8(codePoint), Buffer.from("\n")])]) {
+  test.each(ALLOWED.map((c) => [c.toString(16), c]))("accepts U+%s, alone, after ASCII and after a multibyte character", (_, codePoint) => {
+    for (const bytes of [utf8(codePoint), Buffer.concat([Buffer.from("a: b"), utf8(codePoint), Buffer.from("\n")]), Buffer.concat([utf8(0xe9), utf8(codePoint)])]) {
       expect(decodeKubeconfig(bytes)).toEqual({ text: bytes.toString("utf8"), encoding: "utf8" });
     }
   });
@@ -41,6 +41,7 @@ describe("decodeKubeconfig: UTF-8", () => {
   test.each(NOT_ALLOWED.map((c) => [c.toString(16), c]))("refuses U+%s as a control character, alone and after ASCII", (_, codePoint) => {
     expect(refusal(utf8(codePoint))).toBe("yaml: control characters are not allowed");
     expect(refusal(Buffer.concat([Buffer.from("a: b\n"), utf8(codePoint)]))).toBe("yaml: control characters are not allowed");
+    expect(refusal(Buffer.concat([utf8(0xe9), utf8(codePoint)]))).toBe("yaml: control characters are not allowed");
   });
 
   test.each([
@@ -110,7 +111,22 @@ describe("decodeKubeconfig: UTF-16", () => {
     expect(refusal(utf16([0xfffe], littleEndian))).toBe("yaml: control characters are not allowed");
   });
 
+  const units = (codePoint: number): number[] => [...String.fromCodePoint(codePoint)].flatMap((c) => [c.charCodeAt(0), c.charCodeAt(1)]).filter((u) => !Number.isNaN(u));
+  test.each(ALLOWED.map((c) => [c.toString(16), c]))("accepts U+%s in both byte orders", (_, codePoint) => {
+    for (const littleEndian of [true, false]) expect(decodeKubeconfig(utf16(units(codePoint), littleEndian)).text).toBe(String.fromCodePoint(codePoint));
+  });
+  test.each(NOT_ALLOWED.map((c) => [c.toString(16), c]))("refuses U+%s in both byte orders", (_, codePoint) => {
+    for (const littleEndian of [true, false]) expect(refusal(utf16(units(codePoint), littleEndian))).toBe("yaml: control characters are not allowed");
+  });
+  test("a surrogate pair's value is judged, not its units: U+10001 is allowed", () => {
+    expect(decodeKubeconfig(utf16([0xd800, 0xdc01], true)).text).toBe("\u{10001}");
+  });
+
   test("the BOM's two bytes must both match", () => {
+    // Each is malformed UTF-8 when the first byte is not the BOM's.
+    expect(refusal(Buffer.from([0x61, 0xfe]))).toBe("yaml: invalid leading UTF-8 octet");
+    expect(refusal(Buffer.from([0x61, 0xff]))).toBe("yaml: invalid leading UTF-8 octet");
+    expect(refusal(Buffer.from([0x61, 0xbb, 0xbf]))).toBe("yaml: invalid leading UTF-8 octet");
     expect(refusal(Buffer.from([0xff, 0x61]))).toBe("yaml: invalid leading UTF-8 octet");
     expect(refusal(Buffer.from([0xfe, 0x61]))).toBe("yaml: invalid leading UTF-8 octet");
     expect(decodeKubeconfig(Buffer.from([0xff, 0xfe]))).toEqual({ text: "", encoding: "utf16le" });

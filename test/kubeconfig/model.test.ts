@@ -2,7 +2,7 @@
 // kind found), alias expansion, and the small helpers the converter uses.
 import { describe, expect, test } from "vitest";
 import { KubeconfigError } from "../../src/errors.js";
-import { applyExec, decodeKubeconfigFile, isMap, loadError, parseKubeconfig, stringField, type ExecConfig } from "../../src/kubeconfig/model.js";
+import { allowedAliasRatio, applyExec, decodeKubeconfigFile, isMap, loadError, parseKubeconfig, stringField, type ExecConfig } from "../../src/kubeconfig/model.js";
 
 const refused = (text: string): string => {
   try {
@@ -67,8 +67,9 @@ describe("parseKubeconfig refuses what client-go's typed decode refuses", () => 
     expect(parseKubeconfig("~\n", "F")).toEqual({});
   });
 
-  test("a YAML error names the line", () => {
+  test("a YAML error names the line, whether parsing or constructing found it", () => {
     expect(refused("a: [\n")).toMatch(/^yaml: line \d+: /);
+    expect(refused("a: 1\nb: !custom x\n")).toBe("yaml: line 2: unknown scalar tag !<!custom>");
   });
 
   test("loadError wraps a detail with upstream's prefix, the hint and the cause", () => {
@@ -105,6 +106,39 @@ describe("aliases", () => {
     expect(Object.getPrototypeOf(again)).toBe(Object.prototype);
     expect((again as { polluted?: unknown }).polluted).toBeUndefined();
     expect(Object.getOwnPropertyDescriptor(again, "__proto__")).toMatchObject({ value: { polluted: 1 }, enumerable: true, writable: true, configurable: true });
+  });
+});
+
+describe("go-yaml's alias limit", () => {
+  const list = (item: string, count: number): string => `[${Array.from({ length: count }, () => item).join(", ")}]`;
+
+  test("allowedAliasRatio: 99% up to 400,000 nodes, falling linearly to 10% at four million", () => {
+    expect(allowedAliasRatio(1)).toBe(0.99);
+    expect(allowedAliasRatio(400_000)).toBe(0.99);
+    expect(allowedAliasRatio(2_200_000)).toBeCloseTo(0.545, 10);
+    expect(allowedAliasRatio(3_999_999)).toBeCloseTo(0.1, 6);
+    expect(allowedAliasRatio(3_999_999)).toBeGreaterThan(0.1);
+    expect(allowedAliasRatio(4_000_000)).toBe(0.1);
+    expect(allowedAliasRatio(40_000_000)).toBe(0.1);
+  });
+
+  test("aliases that are a fair share of a document are expanded", () => {
+    // 1,000 plain values beside 20 aliases of a 10-item list: 200 of about 1,250 nodes aliased.
+    const doc = parseKubeconfig(`a: &a ${list("x", 10)}
+b: ${list("*a", 20)}
+c: ${list("y", 1000)}
+`, "F");
+    expect((doc.b as unknown[]).length).toBe(20);
+  });
+
+  test("past 400,000 nodes, a share of aliases that was allowed below is refused", () => {
+    // About 98.5% aliased: under the 99% of a small document, over the limit once it passes ~420,000 nodes.
+    expect(refused(`a: &a ${list("x", 66)}
+b: ${list("*a", 5000)}
+`)).toBe("accepted");
+    expect(refused(`a: &a ${list("x", 66)}
+b: ${list("*a", 7000)}
+`)).toBe("yaml: document contains excessive aliasing");
   });
 });
 

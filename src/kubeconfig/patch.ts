@@ -55,6 +55,7 @@ export function patchKubeconfigText(text: string, path: string, patches: readonl
   patches.forEach((patch, i) => {
     const key = JSON.stringify(patch.exec);
     let stanza = stanzas.get(key);
+    // Stryker disable next-line ConditionalExpression: a speed-up only, a stanza built again is equal
     if (!stanza) stanzas.set(key, (stanza = execNode(patch.exec)));
     patchUserNode(targets[i]!, { key: cloneNode(execKey, aliases), value: cloneNode(stanza, aliases) });
   });
@@ -66,8 +67,12 @@ export function patchKubeconfigText(text: string, path: string, patches: readonl
     lineWidth: -1,
     seqNoIndent: usesUnindentedSequences(text),
   });
+  // A safety net for a bug here or in js-yaml: no known file reaches it.
+  // Stryker disable next-line all: unreachable without such a bug
   if (!isDeepStrictEqual(parseKubeconfig(output, path), expected)) {
+    // Stryker disable next-line all: unreachable without such a bug
     throw new KubeconfigError(`unable to write kubeconfig ${path}: re-serialising it would change more than the converted users`, {
+      // Stryker disable next-line all: unreachable without such a bug
       hint: "nothing was written; please report this with the file's structure (no secrets) at the project's issue tracker",
     });
   }
@@ -97,9 +102,11 @@ function resolveAliases(documents: Document[]): Aliases {
     const visit = (node: Node): void => {
       if (node.kind === "alias") {
         const target = anchors.get(node.anchor);
+        // Stryker disable next-line ConditionalExpression: the parser refused an alias without an anchor before it
         if (target) aliases.set(node, target);
         return;
       }
+      // Stryker disable next-line ConditionalExpression: no alias names an undefined anchor
       if (node.anchor !== undefined) anchors.set(node.anchor, node);
       if (node.kind === "mapping") {
         for (const item of node.items) {
@@ -110,14 +117,15 @@ function resolveAliases(documents: Document[]): Aliases {
         node.items.forEach(visit);
       }
     };
+    // Stryker disable next-line ConditionalExpression: a document without contents has no users, refused before this runs
     if (document.contents) visit(document.contents);
   }
   return aliases;
 }
 
+/** The node an alias names (an anchored node is never an alias itself); any other node is itself. */
 function resolve(node: Node, aliases: Aliases): Node {
-  for (let hops = 0; node.kind === "alias" && hops < 100; hops++) node = aliases.get(node) ?? node;
-  return node;
+  return aliases.get(node as AliasNode) ?? node;
 }
 
 /** A copy of `node` without anchors (a second definition would capture later aliases); inner aliases stay aliases. */
@@ -144,18 +152,22 @@ function unshareUsers(documents: Document[], users: SequenceNode, patches: reado
   const lastIndex = new Map<string, number>();
   users.items.forEach((item, i) => {
     const entry = resolve(item, aliases);
+    // Stryker disable next-line ConditionalExpression,StringLiteral: parseKubeconfig refused users that are not mappings, and a name that is not a scalar
     if (entry.kind === "mapping") lastIndex.set(nameOf(entry, aliases) ?? "", i);
   });
   const edited = new Set<Node>([users]);
+  // Stryker disable next-line ConditionalExpression,OptionalChaining: the root is a mapping here (parseKubeconfig), and no alias can name it
   if (documents[0]?.contents) edited.add(documents[0].contents);
   const targets = patches.map((patch) => {
     const at = lastIndex.get(patch.name);
+    // Stryker disable next-line ConditionalExpression: lastUsers found this name in the same document, so it has an index
     if (at === undefined) throw userGone(path, patch.name);
     if (users.items[at]!.kind === "alias") users.items[at] = cloneNode(resolve(users.items[at]!, aliases), aliases);
     const entry = users.items[at]!;
+    // Stryker disable next-line all: parseKubeconfig refused users that are not mappings
     if (entry.kind !== "mapping") throw unsupported(path, `users[name=${patch.name}]`);
-    const userAt = pairIndex(entry, "user", aliases);
-    const pair = userAt === -1 ? undefined : entry.items[userAt]!;
+    // items[-1] is undefined: no user key.
+    const pair = entry.items[pairIndex(entry, "user", aliases)];
     if (pair?.value.kind === "alias") pair.value = cloneNode(resolve(pair.value, aliases), aliases);
     if (pair?.value.kind !== "mapping") throw unsupported(path, `users[name=${patch.name}].user`);
     edited.add(entry).add(pair.value);
@@ -170,6 +182,7 @@ function unshareUsers(documents: Document[], users: SequenceNode, patches: reado
     else if (node.kind === "sequence") node.items = node.items.map(expand);
     return node;
   };
+  // Stryker disable next-line ConditionalExpression: a single document with users has contents
   for (const document of documents) if (document.contents) document.contents = expand(document.contents);
   return targets;
 }
@@ -191,18 +204,23 @@ function nameOf(entry: MappingNode, aliases: Aliases): string | undefined {
 }
 
 /** The top-level `users` list; an alias there becomes a copy of the list it names. */
+// Stryker disable all: parseKubeconfig has checked that the root is a mapping with a users list before this runs
 function usersNode(documents: Document[], aliases: Aliases, path: string): SequenceNode {
   const root = documents[0]?.contents;
   const at = root?.kind === "mapping" ? pairIndex(root, "users", aliases) : -1;
   const pair = root?.kind === "mapping" && at !== -1 ? root.items[at]! : undefined;
+  // Stryker restore all
   if (pair?.value.kind === "alias") pair.value = cloneNode(resolve(pair.value, aliases), aliases);
+  // Stryker disable next-line all: as above, a users list was checked
   if (pair?.value.kind !== "sequence") throw unsupported(path, "users");
   return pair.value;
 }
 
 /** The `exec` stanza as YAML nodes, with what Go's YAML 1.1 would misread quoted. */
 function execNode(exec: ExecConfig): Node {
+  // Stryker disable next-line OptionalChaining: jsToAst always returns a document for an object
   const node = jsToAst(exec, DUMP_SCHEMA)[0]?.contents;
+  // Stryker disable next-line all: as above
   if (!node) throw new Error("jsToAst returned nothing for the exec stanza");
   quoteForYaml11(node);
   return node;
@@ -210,6 +228,7 @@ function execNode(exec: ExecConfig): Node {
 
 function patchUserNode(user: MappingNode, execPair: { key: Node; value: Node }): void {
   if (user.style === COLLECTION_STYLE.FLOW) setFlow(execPair.value);
+  // Stryker disable next-line ConditionalExpression,StringLiteral: a key that is not a scalar has no value to match
   const replaced = (item: { key: Node }): boolean => ["exec", "auth-provider"].includes(item.key.kind === "scalar" ? item.key.value : "");
   const slot = user.items.findIndex(replaced);
   user.items = user.items.filter((item) => !replaced(item));
@@ -223,6 +242,7 @@ function patchUserNode(user: MappingNode, execPair: { key: Node; value: Node }):
 function quoteForYaml11(node: Node): void {
   if (node.kind === "mapping") for (const item of node.items) quoteForYaml11(item.value);
   else if (node.kind === "sequence") node.items.forEach(quoteForYaml11);
+  // Stryker disable next-line ConditionalExpression: the stanza holds mappings, sequences and scalars only
   else if (node.kind === "scalar" && node.tag.endsWith(":str") && !node.value.includes("\n") && !readsAsSameString(node.value)) {
     node.style = SCALAR_STYLE.SINGLE_QUOTED;
   }
@@ -233,12 +253,15 @@ const sameStringCache = new Map<string, boolean>();
 
 function readsAsSameString(value: string): boolean {
   let same = sameStringCache.get(value);
+  // Stryker disable next-line ConditionalExpression: a memo, computing again gives the same answer
   if (same === undefined) {
     try {
       same = load(value, { schema: YAML11_SCHEMA }) === value;
+      // Stryker disable next-line BlockStatement: an empty catch leaves `same` undefined, read as false too
     } catch {
       same = false;
     }
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: the memo's bound, not its answers
     if (sameStringCache.size < 10_000) sameStringCache.set(value, same);
   }
   return same;

@@ -53,6 +53,11 @@ function checkAllowed(value: number): void {
   if (!allowed) fail("control characters are not allowed");
 }
 
+/** 1 for the ASCII bytes YAML allows (tab, line feed, carriage return, space to tilde). */
+const PLAIN_ASCII = new Uint8Array(256);
+for (let octet = 0x20; octet < 0x7f; octet++) PLAIN_ASCII[octet] = 1;
+for (const octet of [0x09, 0x0a, 0x0d]) PLAIN_ASCII[octet] = 1;
+
 /** The smallest value each UTF-8 width may encode: anything less has a shorter form. */
 const SHORTEST_FROM = [0, 0, 0x80, 0x800, 0x10000];
 
@@ -60,12 +65,8 @@ function decodeUtf8(bytes: Uint8Array, start: number): string {
   // The common case, all ASCII, checked without building anything per character. Only a speed-up:
   // the loop after it checks every byte this one leaves, so stopping early changes nothing.
   let i = start;
-  // Stryker disable next-line ConditionalExpression,EqualityOperator: a speed-up only (see above), stopping at any byte is correct
-  for (; i < bytes.length; i++) {
-    const octet = bytes[i]!;
-    // Stryker disable next-line ConditionalExpression,EqualityOperator,LogicalOperator: a speed-up only (see above), stopping at any byte is correct
-    if (octet >= 0x80 || (octet < 0x20 && octet !== 0x09 && octet !== 0x0a && octet !== 0x0d) || octet === 0x7f) break;
-  }
+  // Stryker disable next-line EqualityOperator: a speed-up only (see above), stopping at any byte is correct
+  while (i < bytes.length && PLAIN_ASCII[bytes[i]!] === 1) i++;
   while (i < bytes.length) {
     const octet = bytes[i]!;
     let width: number;

@@ -45,7 +45,6 @@ export function decodeKubeconfigFile(bytes: Uint8Array, path: string): DecodedKu
   try {
     return decodeKubeconfig(bytes);
   } catch (err) {
-    // Stryker disable next-line ConditionalExpression: decodeKubeconfig throws nothing else; the test only narrows the type
     if (err instanceof KubeconfigDecodeError) throw loadError(path, err.message, err);
     throw err;
   }
@@ -65,7 +64,7 @@ export function parseKubeconfig(text: string, path: string, events: Event[] = pa
   }
   if (documents.length > 1) throw loadError(path, "expected a single YAML document, found " + documents.length);
   // Copying is the costly part of a large file; only a file with aliases has anything shared.
-  // Stryker disable next-line ConditionalExpression,EqualityOperator: a speed-up only, copying a document without aliases gives an equal one
+  // Stryker disable next-line EqualityOperator: a speed-up only, copying a document without aliases gives an equal one
   const shared = events.some((event) => event.type === EVENT_ID.ALIAS);
   const root = shared ? expandAliases(documents[0] ?? null, path) : (documents[0] ?? null);
   if (root === null) return {};
@@ -127,9 +126,9 @@ function expandAliases(root: unknown, path: string): unknown {
     if (underAlias) aliasCount++;
     if (
       // go-yaml's guards, kept as it has them: a ratio over 0.99 already needs thousands of nodes, nearly all aliased.
-      // Stryker disable next-line ConditionalExpression,EqualityOperator,LogicalOperator: see above, implied by the ratio below
+      // Stryker disable next-line EqualityOperator,LogicalOperator: see above, implied by the ratio below
       aliasCount > 100 &&
-      // Stryker disable next-line ConditionalExpression,EqualityOperator: see above, implied by the ratio below
+      // Stryker disable next-line EqualityOperator: see above, implied by the ratio below
       decodeCount > 1000 &&
       aliasCount / decodeCount > allowedAliasRatio(decodeCount)
     ) {

@@ -55,7 +55,6 @@ export function patchKubeconfigText(text: string, path: string, patches: readonl
   patches.forEach((patch, i) => {
     const key = JSON.stringify(patch.exec);
     let stanza = stanzas.get(key);
-    // Stryker disable next-line ConditionalExpression: a speed-up only, a stanza built again is equal
     if (!stanza) stanzas.set(key, (stanza = execNode(patch.exec)));
     patchUserNode(targets[i]!, { key: cloneNode(execKey, aliases), value: cloneNode(stanza, aliases) });
   });
@@ -68,7 +67,6 @@ export function patchKubeconfigText(text: string, path: string, patches: readonl
     seqNoIndent: usesUnindentedSequences(text),
   });
   // A safety net for a bug here or in js-yaml: no known file reaches it.
-  // Stryker disable next-line all: unreachable without such a bug
   if (!isDeepStrictEqual(parseKubeconfig(output, path), expected)) {
     // Stryker disable next-line all: unreachable without such a bug
     throw new KubeconfigError(`unable to write kubeconfig ${path}: re-serialising it would change more than the converted users`, {
@@ -102,11 +100,9 @@ function resolveAliases(documents: Document[]): Aliases {
     const visit = (node: Node): void => {
       if (node.kind === "alias") {
         const target = anchors.get(node.anchor);
-        // Stryker disable next-line ConditionalExpression: the parser refused an alias without an anchor before it
         if (target) aliases.set(node, target);
         return;
       }
-      // Stryker disable next-line ConditionalExpression: no alias names an undefined anchor
       if (node.anchor !== undefined) anchors.set(node.anchor, node);
       if (node.kind === "mapping") {
         for (const item of node.items) {
@@ -117,7 +113,6 @@ function resolveAliases(documents: Document[]): Aliases {
         node.items.forEach(visit);
       }
     };
-    // Stryker disable next-line ConditionalExpression: a document without contents has no users, refused before this runs
     if (document.contents) visit(document.contents);
   }
   return aliases;
@@ -152,7 +147,7 @@ function unshareUsers(documents: Document[], users: SequenceNode, patches: reado
   const lastIndex = new Map<string, number>();
   users.items.forEach((item, i) => {
     const entry = resolve(item, aliases);
-    // Stryker disable next-line ConditionalExpression,StringLiteral: parseKubeconfig refused users that are not mappings, and a name that is not a scalar
+    // Stryker disable next-line StringLiteral: parseKubeconfig refused a name that is not a string, so nameOf always finds a scalar
     if (entry.kind === "mapping") lastIndex.set(nameOf(entry, aliases) ?? "", i);
   });
   const edited = new Set<Node>([users]);
@@ -160,11 +155,10 @@ function unshareUsers(documents: Document[], users: SequenceNode, patches: reado
   if (documents[0]?.contents) edited.add(documents[0].contents);
   const targets = patches.map((patch) => {
     const at = lastIndex.get(patch.name);
-    // Stryker disable next-line ConditionalExpression: lastUsers found this name in the same document, so it has an index
     if (at === undefined) throw userGone(path, patch.name);
     if (users.items[at]!.kind === "alias") users.items[at] = cloneNode(resolve(users.items[at]!, aliases), aliases);
     const entry = users.items[at]!;
-    // Stryker disable next-line all: parseKubeconfig refused users that are not mappings
+    // Stryker disable next-line StringLiteral: parseKubeconfig refused users that are not mappings, so this text is never shown
     if (entry.kind !== "mapping") throw unsupported(path, `users[name=${patch.name}]`);
     // items[-1] is undefined: no user key.
     const pair = entry.items[pairIndex(entry, "user", aliases)];
@@ -182,7 +176,6 @@ function unshareUsers(documents: Document[], users: SequenceNode, patches: reado
     else if (node.kind === "sequence") node.items = node.items.map(expand);
     return node;
   };
-  // Stryker disable next-line ConditionalExpression: a single document with users has contents
   for (const document of documents) if (document.contents) document.contents = expand(document.contents);
   return targets;
 }
@@ -204,14 +197,13 @@ function nameOf(entry: MappingNode, aliases: Aliases): string | undefined {
 }
 
 /** The top-level `users` list; an alias there becomes a copy of the list it names. */
-// Stryker disable all: parseKubeconfig has checked that the root is a mapping with a users list before this runs
 function usersNode(documents: Document[], aliases: Aliases, path: string): SequenceNode {
+  // Stryker disable next-line OptionalChaining: parseKubeconfig found a root mapping, so there is a document
   const root = documents[0]?.contents;
   const at = root?.kind === "mapping" ? pairIndex(root, "users", aliases) : -1;
   const pair = root?.kind === "mapping" && at !== -1 ? root.items[at]! : undefined;
-  // Stryker restore all
   if (pair?.value.kind === "alias") pair.value = cloneNode(resolve(pair.value, aliases), aliases);
-  // Stryker disable next-line all: as above, a users list was checked
+  // Stryker disable next-line StringLiteral: parseKubeconfig checked the users list, so this text is never shown
   if (pair?.value.kind !== "sequence") throw unsupported(path, "users");
   return pair.value;
 }
@@ -220,7 +212,7 @@ function usersNode(documents: Document[], aliases: Aliases, path: string): Seque
 function execNode(exec: ExecConfig): Node {
   // Stryker disable next-line OptionalChaining: jsToAst always returns a document for an object
   const node = jsToAst(exec, DUMP_SCHEMA)[0]?.contents;
-  // Stryker disable next-line all: as above
+  // Stryker disable next-line StringLiteral: as above, never shown
   if (!node) throw new Error("jsToAst returned nothing for the exec stanza");
   quoteForYaml11(node);
   return node;
@@ -228,7 +220,7 @@ function execNode(exec: ExecConfig): Node {
 
 function patchUserNode(user: MappingNode, execPair: { key: Node; value: Node }): void {
   if (user.style === COLLECTION_STYLE.FLOW) setFlow(execPair.value);
-  // Stryker disable next-line ConditionalExpression,StringLiteral: a key that is not a scalar has no value to match
+  // Stryker disable next-line StringLiteral: a key that is not a scalar matches neither name, whatever stands in for it
   const replaced = (item: { key: Node }): boolean => ["exec", "auth-provider"].includes(item.key.kind === "scalar" ? item.key.value : "");
   const slot = user.items.findIndex(replaced);
   user.items = user.items.filter((item) => !replaced(item));
@@ -242,7 +234,6 @@ function patchUserNode(user: MappingNode, execPair: { key: Node; value: Node }):
 function quoteForYaml11(node: Node): void {
   if (node.kind === "mapping") for (const item of node.items) quoteForYaml11(item.value);
   else if (node.kind === "sequence") node.items.forEach(quoteForYaml11);
-  // Stryker disable next-line ConditionalExpression: the stanza holds mappings, sequences and scalars only
   else if (node.kind === "scalar" && node.tag.endsWith(":str") && !node.value.includes("\n") && !readsAsSameString(node.value)) {
     node.style = SCALAR_STYLE.SINGLE_QUOTED;
   }
@@ -253,7 +244,6 @@ const sameStringCache = new Map<string, boolean>();
 
 function readsAsSameString(value: string): boolean {
   let same = sameStringCache.get(value);
-  // Stryker disable next-line ConditionalExpression: a memo, computing again gives the same answer
   if (same === undefined) {
     try {
       same = load(value, { schema: YAML11_SCHEMA }) === value;

@@ -51,6 +51,7 @@ function mergeSection(before: Entries, ours: Entries, theirs: Entries): Entries 
 function parseBlob(text: string | null): Blob | undefined {
   try {
     // None (null) and "" fail to parse like any other text that is not JSON: no blob.
+    // Stryker disable next-line StringLiteral: any text that is not JSON stands in for none
     const parsed: unknown = JSON.parse(text ?? "");
     if (isObject(parsed)) return parsed;
   } catch {

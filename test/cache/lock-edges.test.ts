@@ -1,7 +1,7 @@
 // The cache lock's edges, beside lock.test.ts: which holders are readable (and so shown and probed),
 // the stale age at its limit, a lock taken or refreshed while it is being broken, and the errors
 // for a lock that cannot be created or broken. Time is virtual where it decides the outcome.
-import { existsSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -124,6 +124,37 @@ describe("a stale lock", () => {
     await expect(acquireLock(lockPath, options({ clock }))).rejects.toBeInstanceOf(CacheLockTimeoutError);
     expect(done).toBe(true);
     expect(JSON.parse(await readFile(lockPath, "utf8"))).toEqual(OTHER);
+  });
+
+  it("is not broken when another process took it with the same modification time", async () => {
+    const touched = await oldLock();
+    const taken = JSON.stringify({ ...OTHER, pid: 4343 });
+    let done = false;
+    const clock = stoppedClock(touched + STALE_MS + 1000, () => {
+      if (!done && existsSync(`${lockPath}.break`)) {
+        done = true;
+        writeFileSync(lockPath, taken);
+        utimesSync(lockPath, touched / 1000, touched / 1000);
+      }
+    });
+    await expect(acquireLock(lockPath, options({ clock }))).rejects.toBeInstanceOf(CacheLockTimeoutError);
+    expect(done).toBe(true);
+    expect(await readFile(lockPath, "utf8")).toBe(taken);
+  });
+
+  it("released while this process was about to break it is simply taken", async () => {
+    const touched = await oldLock();
+    let done = false;
+    const clock = stoppedClock(touched + STALE_MS + 1000, () => {
+      if (!done && existsSync(`${lockPath}.break`)) {
+        done = true;
+        rmSync(lockPath);
+      }
+    });
+    const release = await acquireLock(lockPath, options({ clock, timeoutMs: 10_000 }));
+    expect(done).toBe(true);
+    expect(JSON.parse(await readFile(lockPath, "utf8")).pid).toBe(process.pid);
+    await release();
   });
 
   it("that cannot be moved aside fails with a CacheError naming the lock", async () => {

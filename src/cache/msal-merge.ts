@@ -49,13 +49,15 @@ function mergeSection(before: Entries, ours: Entries, theirs: Entries): Entries 
 }
 
 function parseBlob(text: string | null): Blob | undefined {
-  if (text === null || text === "") return undefined;
   try {
-    const parsed: unknown = JSON.parse(text);
-    return isObject(parsed) ? parsed : undefined;
+    // None (null) and "" fail to parse like any other text that is not JSON: no blob.
+    // Stryker disable next-line StringLiteral: any text that is not JSON stands in for none
+    const parsed: unknown = JSON.parse(text ?? "");
+    if (isObject(parsed)) return parsed;
   } catch {
-    return undefined;
+    // Not JSON: no blob.
   }
+  return undefined;
 }
 
 /** A section such as "RefreshToken": an object whose values are all objects. */

@@ -28,15 +28,18 @@ export function createMsalCachePlugin(store: TokenStore, entryName: string, lock
       }
       if (blob === null) return;
       try {
-        if (!isSerializedCache(blob)) throw new Error("not an MSAL cache");
-        context.tokenCache.deserialize(blob);
-        loaded = blob;
+        if (isSerializedCache(blob)) {
+          context.tokenCache.deserialize(blob);
+          loaded = blob;
+          return;
+        }
       } catch {
-        // MSAL keeps the blob it failed on and re-parses it in serialize(), which would then throw
-        // in afterCacheAccess: forget it, so this run starts empty and writes a good entry.
-        context.tokenCache.deserialize("");
-        events.corrupt(await store.setAside(entryName));
+        // Not JSON (isSerializedCache throws), or refused by MSAL: unreadable, as below.
       }
+      // MSAL keeps the blob it failed on and re-parses it in serialize(), which would then throw
+      // in afterCacheAccess: forget it, so this run starts empty and writes a good entry.
+      context.tokenCache.deserialize("");
+      events.corrupt(await store.setAside(entryName));
     },
     async afterCacheAccess(context: TokenCacheContext) {
       if (!context.cacheHasChanged) return;
@@ -62,14 +65,10 @@ const SECTIONS = ["Account", "IdToken", "AccessToken", "RefreshToken", "AppMetad
 /**
  * MSAL's deserialize() accepts any JSON and fails later, in serialize(), on entries that are not
  * objects ({"Account":{"x":1}}). So: a JSON object whose known sections map keys to objects.
+ * Throws on text that is not JSON.
  */
 function isSerializedCache(blob: string): boolean {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(blob);
-  } catch {
-    return false;
-  }
+  const parsed: unknown = JSON.parse(blob);
   const isObject = (value: unknown): value is Record<string, unknown> =>
     typeof value === "object" && value !== null && !Array.isArray(value);
   if (!isObject(parsed)) return false;

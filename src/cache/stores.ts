@@ -114,10 +114,11 @@ export function createStores(settings: CacheSettings): CacheStores {
   const readState = async (): Promise<BackendState | undefined> => {
     try {
       const parsed = JSON.parse(await readFile(join(cacheDir, BACKEND_STATE), "utf8")) as BackendState;
-      return parsed.longLived === "keychain" || parsed.longLived === "file" ? parsed : undefined;
+      if (parsed.longLived === "keychain" || parsed.longLived === "file") return parsed;
     } catch {
-      return undefined;
+      // None yet, or unreadable: as if never tried.
     }
+    return undefined;
   };
   const remember = async (state: BackendState): Promise<boolean> => {
     const before = await readState();
@@ -128,8 +129,8 @@ export function createStores(settings: CacheSettings): CacheStores {
   };
 
   /** Decided once per process, on the first use of the long-lived store. */
-  let chosen: Promise<TokenStore> | undefined;
-  const choose = async (): Promise<TokenStore> => {
+  let chosen: Promise<EntryStore> | undefined;
+  const choose = async (): Promise<EntryStore> => {
     if (backend === "file") {
       log?.v(1, `long-lived cache entries: files in ${cacheDir} (${origin} chose the file backend)`);
       return files;
@@ -156,7 +157,7 @@ export function createStores(settings: CacheSettings): CacheStores {
     log?.v(1, `long-lived cache entries: the OS keychain (${backend === "auto" ? `auto: ${found}` : `${origin} chose the keychain backend`})`);
     return routing(keychainStore, files);
   };
-  const active = (): Promise<TokenStore> => (chosen ??= choose());
+  const active = (): Promise<EntryStore> => (chosen ??= choose());
 
   const longLived: TokenStore = {
     location: cacheDir,
@@ -199,18 +200,18 @@ function describeAuto(state: BackendState | undefined): string {
   return `in 0600 files (auto: at the last sign-in or refresh the OS keychain was not available: ${state.reason})`;
 }
 
+/**
+ * What the chosen backend serves: longLived keeps its own location and lock dir, and its clear()
+ * empties every backend whatever was chosen.
+ */
+type EntryStore = Pick<TokenStore, "read" | "write" | "setAside">;
+
 /** With the keychain active: MSAL's blobs in it, every other long-lived entry a file as before. */
-function routing(keychain: TokenStore, files: TokenStore): TokenStore {
+function routing(keychain: TokenStore, files: TokenStore): EntryStore {
   const pick = (name: string): TokenStore => (isKeychainEntry(name) ? keychain : files);
   return {
-    location: keychain.location,
-    lockDir: files.lockDir,
     read: (name) => pick(name).read(name),
     write: (name, content) => pick(name).write(name, content),
     setAside: (name) => pick(name).setAside(name),
-    async clear() {
-      await files.clear();
-      await keychain.clear();
-    },
   };
 }

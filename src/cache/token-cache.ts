@@ -51,8 +51,11 @@ export function parseTokenEntry(content: string | null, now: number): CacheRead 
 
 /** Whole seconds since the epoch, after 1970 and at most MAX_EXPIRY_AHEAD_MS from now (a past expiry is a plain miss later). */
 function isPlausibleExpiry(seconds: unknown, now: number): seconds is number {
-  return typeof seconds === "number" && Number.isSafeInteger(seconds) && seconds > 0 && seconds * 1000 - now <= MAX_EXPIRY_AHEAD_MS;
+  return isSafeInteger(seconds) && seconds > 0 && seconds * 1000 - now <= MAX_EXPIRY_AHEAD_MS;
 }
+
+/** Number.isSafeInteger, which is false for every non-number, as a type guard (no typeof check beside it that could never decide). */
+const isSafeInteger = (value: unknown): value is number => Number.isSafeInteger(value);
 
 export function formatTokenEntry(cacheKey: readonly string[], token: CachedToken): string {
   // The mode helps a person reading the cache dir; only the name's hash is used for lookup.

@@ -158,6 +158,7 @@ function sourcesFor(name: string, user: YamlMap, request: ConvertRequest): Sourc
   const { options, changed } = request;
   const provider = azureAuthProvider(user);
   const config = provider && isMap(provider.config) ? provider.config : undefined;
+  // Stryker disable next-line ArrayDeclaration: a list without the flags read here reads as empty
   const args = !provider && isMap(user.exec) && Array.isArray(user.exec.args) ? (user.exec.args as string[]) : [];
   const lookup = (key: LookupKey): string => {
     if (changed.has(key)) return String(options[key]);

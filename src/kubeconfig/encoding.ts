@@ -24,9 +24,9 @@ export function decodeKubeconfig(bytes: Uint8Array): DecodedKubeconfig {
 export function encodeKubeconfig(text: string, encoding: KubeconfigEncoding): Buffer {
   switch (encoding) {
     case "utf8":
-      return Buffer.from(text, "utf8");
+      return Buffer.from(text);
     case "utf8-bom":
-      return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, "utf8")]);
+      return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]);
     case "utf16le":
       return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]);
     case "utf16be":
@@ -48,17 +48,27 @@ function checkAllowed(value: number): void {
     value === 0x85 ||
     (value >= 0xa0 && value <= 0xd7ff) ||
     (value >= 0xe000 && value <= 0xfffd) ||
-    (value >= 0x10000 && value <= 0x10ffff);
+    // No decoder here yields more than U+10FFFF: UTF-8 refuses it first, UTF-16 cannot encode it.
+    value >= 0x10000;
   if (!allowed) fail("control characters are not allowed");
 }
 
+/** 1 for the ASCII bytes YAML allows (tab, line feed, carriage return, space to tilde). */
+const PLAIN_ASCII = new Uint8Array(256);
+// Stryker disable next-line ConditionalExpression,EqualityOperator: a byte left out of the table only leaves it to the full check (a speed-up)
+for (let octet = 0x20; octet < 0x7f; octet++) PLAIN_ASCII[octet] = 1;
+// Stryker disable next-line ArrayDeclaration: as above
+for (const octet of [0x09, 0x0a, 0x0d]) PLAIN_ASCII[octet] = 1;
+
+/** The smallest value each UTF-8 width may encode: anything less has a shorter form. */
+const SHORTEST_FROM = [0, 0, 0x80, 0x800, 0x10000];
+
 function decodeUtf8(bytes: Uint8Array, start: number): string {
-  // The common case, all ASCII, checked without building anything per character.
+  // The common case, all ASCII, checked without building anything per character. Only a speed-up:
+  // the loop after it checks every byte this one leaves, so stopping early changes nothing.
   let i = start;
-  for (; i < bytes.length; i++) {
-    const octet = bytes[i]!;
-    if (octet >= 0x80 || (octet < 0x20 && octet !== 0x09 && octet !== 0x0a && octet !== 0x0d) || octet === 0x7f) break;
-  }
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: a speed-up only (see above), stopping at any byte is correct
+  while (i < bytes.length && PLAIN_ASCII[bytes[i]!] === 1) i++;
   while (i < bytes.length) {
     const octet = bytes[i]!;
     let width: number;
@@ -74,8 +84,7 @@ function decodeUtf8(bytes: Uint8Array, start: number): string {
       if ((trailing & 0xc0) !== 0x80) fail("invalid trailing UTF-8 octet");
       value = (value << 6) + (trailing & 0x3f);
     }
-    const shortest = width === 1 || (width === 2 && value >= 0x80) || (width === 3 && value >= 0x800) || (width === 4 && value >= 0x10000);
-    if (!shortest) fail("invalid length of a UTF-8 sequence");
+    if (value < SHORTEST_FROM[width]!) fail("invalid length of a UTF-8 sequence");
     if ((value >= 0xd800 && value <= 0xdfff) || value > 0x10ffff) fail("invalid Unicode character");
     checkAllowed(value);
     i += width;

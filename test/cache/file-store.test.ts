@@ -1,9 +1,10 @@
 // The file backend against a real temp dir: private modes, atomic replace, set-aside, typed
 // errors, and a clear that removes exactly what the store owns.
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isMainThread } from "node:worker_threads";
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { createFileStore, ORPHANED_TEMP_MS } from "../../src/cache/file-store.js";
 import { CacheError } from "../../src/errors.js";
@@ -41,11 +42,13 @@ describe("createFileStore", () => {
   it("writes files 0600 and dirs 0700 even under umask 0", async () => {
     const dir = join(root, "open", "cache");
     const store = fileStore(dir);
-    const previous = process.umask(0);
+    // Stryker's vitest runner runs tests in worker threads, which cannot set the umask: there the
+    // inherited one (022 or stricter) applies, and the modes below must still hold.
+    const previous = isMainThread ? process.umask(0) : undefined;
     try {
       await store.write("entry.json", "secret");
     } finally {
-      process.umask(previous);
+      if (previous !== undefined) process.umask(previous);
     }
     expect(await modeOf(join(root, "open"))).toBe(0o700);
     expect(await modeOf(dir)).toBe(0o700);
@@ -238,5 +241,82 @@ describe("createFileStore", () => {
     now += ORPHANED_TEMP_MS + 5_000;
     await store.write("a.json", "a3");
     expect((await readdir(dir)).sort()).toEqual(["a.json", "c.txt.0123456789ab.tmp"]);
+  });
+
+  it("words each failure with what it was doing, the OS error's own op and path only when they differ", async () => {
+    const hint = "check that the cache dir (--cache-dir or KUBECACHEDIR) is a directory you can write";
+    await writeFile(join(root, "file"), "x");
+    await expect(fileStore(join(root, "file")).clear()).rejects.toMatchObject({
+      message: `could not list ${join(root, "file")}: not a directory`,
+      hint,
+    });
+    await expect(fileStore(join(root, "file", "cache")).write("entry.json", "x")).rejects.toMatchObject({
+      message: `could not create the cache directory ${join(root, "file", "cache")}: not a directory`,
+      hint,
+    });
+    // The temp file's name is 17 characters longer than the entry's: too long where the entry's is not.
+    const dir = join(root, "cache");
+    const name = `${"a".repeat(245)}.json`;
+    const failure = fileStore(dir).write(name, "x");
+    await expect(failure).rejects.toMatchObject({
+      message: expect.stringMatching(new RegExp(`^could not write ${join(dir, name)}: open ${join(dir, name)}\\.[0-9a-f]{12}\\.tmp: name too long$`)),
+      hint,
+    });
+    await mkdir(join(dir, "a.json.lock"));
+    await expect(fileStore(dir).clear()).rejects.toMatchObject({ message: `could not remove ${join(dir, "a.json.lock")}: is a directory`, hint });
+  });
+
+  it("closes the file it wrote", async () => {
+    const dir = join(root, "cache");
+    await fileStore(dir).write("entry.json", "x");
+    const open: string[] = [];
+    for (const fd of await readdir("/proc/self/fd").catch(() => [])) {
+      const target = await readlink(join("/proc/self/fd", fd)).catch(() => "");
+      if (target.startsWith(dir)) open.push(target);
+    }
+    expect(open).toEqual([]);
+  });
+
+  it("lets two clears race: a file the other removed first is no failure", async () => {
+    const dir = join(root, "cache");
+    const store = fileStore(dir);
+    for (let i = 0; i < 20; i++) await store.write(`e${i}.json`, "x");
+    await expect(Promise.all([store.clear(), store.clear(), store.clear()])).resolves.toEqual([undefined, undefined, undefined]);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("takes only exact companion suffixes as its own: a name that merely contains one is someone else's", async () => {
+    const dir = join(root, "cache");
+    const store = fileStore(dir);
+    await store.write("a.json", "a");
+    // Each would read as an owned `entry.json` if the suffix could sit anywhere.
+    const others = ["entry.js.lockon", "entry.js.corrupt-1on", "entry.js.0123456789ab.tmpon"];
+    for (const name of others) await writeFile(join(dir, name), "x");
+    await store.clear();
+    expect((await readdir(dir)).sort()).toEqual(others.sort());
+  });
+
+  it("removes only exact temp names, only files, and only once more than a minute old", async () => {
+    const dir = join(root, "cache");
+    const second = 1_704_164_645;
+    let now = second * 1000;
+    const store = fileStore(dir, () => now);
+    await store.write("a.json", "a");
+    const atLimit = join(dir, "b.json.0123456789ab.tmp");
+    const notTemp = join(dir, "c.0123456789ab.tmp.json");
+    const directory = join(dir, "d.json.0123456789ab.tmp");
+    const dangling = join(dir, "e.json.0123456789ab.tmp");
+    await writeFile(atLimit, "partial");
+    await writeFile(notTemp, "an entry");
+    await mkdir(directory);
+    await symlink(join(dir, "nowhere"), dangling);
+    const minuteAgo = second - ORPHANED_TEMP_MS / 1000;
+    for (const path of [atLimit, notTemp, directory]) await utimes(path, minuteAgo, minuteAgo);
+
+    await store.write("a.json", "a2");
+    expect((await readdir(dir)).sort()).toEqual(["a.json", "b.json.0123456789ab.tmp", "c.0123456789ab.tmp.json", "d.json.0123456789ab.tmp", "e.json.0123456789ab.tmp"]);
+    now += 1;
+    await store.write("a.json", "a3");
+    expect((await readdir(dir)).sort()).toEqual(["a.json", "c.0123456789ab.tmp.json", "d.json.0123456789ab.tmp", "e.json.0123456789ab.tmp"]);
   });
 });

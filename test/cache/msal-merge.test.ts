@@ -40,11 +40,29 @@ describe("mergeMsalCache", () => {
     expect(mergeMsalCache(null, mine, null)).toBe(mine);
     expect(mergeMsalCache(null, mine, "{not json")).toBe(mine);
     expect(mergeMsalCache(null, mine, "[1]")).toBe(mine);
+    expect(mergeMsalCache(null, mine, "null")).toBe(mine);
+    expect(mergeMsalCache(null, mine, "")).toBe(mine);
   });
 
   test("top-level values that are not sections follow the same rule", () => {
     const out = parsed(mergeMsalCache(blob({}, { Version: 1 }), blob({}, { Version: 2 }), blob({}, { Version: 1, Other: { x: 1 } })));
     expect(out.Version).toBe(2);
     expect(out.Other).toEqual({ x: 1 });
+  });
+
+  test("a top-level value this process did not change keeps the store's, with or without a base", () => {
+    expect(parsed(mergeMsalCache(blob({}, { Version: 1 }), blob({}, { Version: 1 }), blob({}, { Version: 2 }))).Version).toBe(2);
+    const out = parsed(mergeMsalCache(null, blob({}, { Version: 1 }), blob({ a: rt("A1") }, { Other: "x" })));
+    expect(out).toMatchObject({ Version: 1, Other: "x", RefreshToken: { a: rt("A1") } });
+    expect(parsed(mergeMsalCache("", blob({}, { Version: 1 }), blob({})))).toMatchObject({ Version: 1 });
+  });
+
+  test("a section the store has in another shape is replaced whole by this process's changed one", () => {
+    const base = blob({ a: rt("A1") });
+    const mine = blob({ a: rt("A1"), b: rt("B1") });
+    expect(parsed(mergeMsalCache(base, mine, blob({}, { RefreshToken: "damaged" }))).RefreshToken).toEqual({ a: rt("A1"), b: rt("B1") });
+    expect(parsed(mergeMsalCache(base, mine, blob({}, { RefreshToken: { x: 1 } }))).RefreshToken).toEqual({ a: rt("A1"), b: rt("B1") });
+    // And this process's section in another shape replaces the store's, when it changed it.
+    expect(parsed(mergeMsalCache(base, blob({}, { RefreshToken: [] }), blob({ c: rt("C") }))).RefreshToken).toEqual([]);
   });
 });

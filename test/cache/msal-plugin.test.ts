@@ -88,6 +88,14 @@ describe("createMsalCachePlugin", () => {
     expect(reports).toEqual([]);
   });
 
+  it("loads a cache that has only some of MSAL's sections", async () => {
+    const partial = JSON.stringify({ Account: JSON.parse(WITH_ACCOUNT).Account, Other: 1 });
+    await store.write(ENTRY, partial);
+    expect((await app().getTokenCache().getAllAccounts()).map((a) => a.homeAccountId)).toEqual(["uid.utid"]);
+    expect(reports).toEqual([]);
+    expect(await store.read(ENTRY)).toBe(partial);
+  });
+
   it("writes a changed cache as a private file and releases the lock", async () => {
     await store.write(ENTRY, WITH_ACCOUNT);
     const cache = app().getTokenCache();
@@ -113,6 +121,10 @@ describe("createMsalCachePlugin", () => {
     ["JSON null", "null"],
     ["a JSON array", "[]"],
     ["an entry that is not an object", '{"Account":{"uid.utid-login.microsoftonline.com-utid":1}}'],
+    ["an entry that is null", '{"Account":{"uid.utid-login.microsoftonline.com-utid":null}}'],
+    ["a section that is null", '{"RefreshToken":null}'],
+    ["a section that is a list", '{"RefreshToken":[]}'],
+    ["an empty entry", ""],
   ])("sets aside %s, reports it, and goes on empty so the next write succeeds", async (_, blob) => {
     await store.write(ENTRY, blob);
     const cache = app().getTokenCache();
@@ -174,6 +186,21 @@ describe("an unusable backend", () => {
     );
     const cache = new PublicClientApplication({ auth: { clientId: "00000000-0000-0000-0000-00000000000c" } }).getTokenCache();
     await expect(plugin.beforeCacheAccess(new TokenCacheContext(cache, false))).rejects.toThrow("spawn az ENOENT");
+    expect(unusable).toEqual([]);
+  });
+
+  it("passes on a write error that is not the cache's", async () => {
+    const failing: TokenStore = { ...store, write: () => Promise.reject(new TypeError("a bug")) };
+    const unusable: unknown[] = [];
+    const plugin = createMsalCachePlugin(
+      failing,
+      ENTRY,
+      { clock: fakeClock(NOW), pid: process.pid, isProcessAlive: nodeRuntime().isProcessAlive, timeoutMs: 1_000 },
+      { corrupt: () => undefined, unusable: (err) => unusable.push(err) },
+    );
+    const cache = new PublicClientApplication({ auth: { clientId: "00000000-0000-0000-0000-00000000000c" } }).getTokenCache();
+    await plugin.beforeCacheAccess(new TokenCacheContext(cache, false));
+    await expect(plugin.afterCacheAccess(new TokenCacheContext(cache, true))).rejects.toThrow(TypeError);
     expect(unusable).toEqual([]);
   });
 });

@@ -36,11 +36,16 @@ describe("createStores", () => {
     await stores.accessTokens.write(TOKEN, "t");
     await stores.longLived.write(MSAL, "{}");
     const kubelogin = [
-      "auth.json", "pop_tokens.cache", "pop_rsa_key.cache",
+      "auth.json", "pop_tokens.cache", "pop_rsa_key.cache", `auth-${"c".repeat(40)}.json`, "cache-backend.json",
       `${TOKEN}.lock`, `${TOKEN}.lock.break`, `${TOKEN}.lock.stale-77`, `${TOKEN}.corrupt-2024-01-02T03-04-05-678Z`, `${TOKEN}.0123456789ab.tmp`,
       `${MSAL}.lock`, `${MSAL}.corrupt-2024-01-02T03-04-05-678Z`, "auth.json.corrupt-2024-01-02T03-04-05-678Z",
     ];
-    const others = ["config", "notes.txt", "token.json", "msal.cache", "tokens.json.lock", "servergroups.json"];
+    const others = [
+      "config", "notes.txt", "token.json", "msal.cache", "tokens.json.lock", "servergroups.json",
+      // Our names only as whole names: nothing before or after them.
+      "xtoken-a.json", "token-a.json.bak", "xmsal-a.json", "msal-a.json.bak", `xauth-${"c".repeat(40)}.json`, `auth-${"c".repeat(40)}.json.bak`,
+      `auth-${"c".repeat(39)}.json`, "xauth.json", "cache-backend.json.bak",
+    ];
     for (const name of [...kubelogin, ...others]) await writeFile(join(dir, name), "x");
     await mkdir(join(dir, "http", "abc"), { recursive: true });
     await writeFile(join(dir, "http", "abc", TOKEN), "kubectl's, not ours");

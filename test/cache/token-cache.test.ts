@@ -103,6 +103,19 @@ describe("parseTokenEntry", () => {
     expect(parseTokenEntry(`{"accessToken":"tok","expiresOn":${yearAhead}}`, NOW)).toEqual({ kind: "hit", token: { token: "tok", expiresOn: yearAhead * 1000 } });
     expect(parseTokenEntry('{"accessToken":"tok","expiresOn":1}', NOW)).toEqual({ kind: "hit", token: { token: "tok", expiresOn: 1000 } });
   });
+
+  it("bounds the expiry at exactly 366 days ahead, inclusive", () => {
+    // A whole-second now, so an expiry can land on the bound itself.
+    const now = Date.UTC(2024, 0, 2, 3, 4, 5);
+    const day = 24 * 60 * 60;
+    const at = (seconds: number): string => `{"accessToken":"tok","expiresOn":${seconds}}`;
+    expect(MAX_EXPIRY_AHEAD_MS).toBe(366 * day * 1000);
+    expect(parseTokenEntry(at(now / 1000 + 366 * day), now)).toEqual({ kind: "hit", token: { token: "tok", expiresOn: now + 366 * day * 1000 } });
+    expect(parseTokenEntry(at(now / 1000 + 366 * day + 1), now)).toEqual({ kind: "corrupt" });
+    // A day-long token (Entra's longest) and a 365-day expiry are both well inside it.
+    expect(parseTokenEntry(at(now / 1000 + day), now).kind).toBe("hit");
+    expect(parseTokenEntry(at(now / 1000 + 365 * day), now).kind).toBe("hit");
+  });
 });
 
 describe("formatTokenEntry", () => {

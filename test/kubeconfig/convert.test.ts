@@ -432,3 +432,105 @@ describe("execArg (upstream getExecArg)", () => {
     expect(execArg(args, flag)).toBe(want);
   });
 });
+
+describe("edges of the request and the document", () => {
+  const provider = (config: Record<string, string | undefined> = {}) => azureProvider(config);
+
+  test("a request without context, azure config dir, origins or provenance converts every user", () => {
+    const { options, changed } = request(["-l", "azurecli"]);
+    const doc: KubeconfigDoc = { users: [{ name: "u", user: provider() }, { user: kubeloginExec(["get-token", "--server-id", SERVER]) }] };
+    const result = convertKubeconfig(doc, { options, changed });
+    expect(result.changedUsers.map((u) => [u.name, u.exec.env])).toEqual([
+      ["u", null],
+      ["", null],
+    ]);
+  });
+
+  test("a missing value without origins or provenance gets a hint with neither", () => {
+    const { options, changed } = request(["-l", "devicecode"]);
+    const doc = { users: [{ name: "u", user: provider({ "client-id": undefined }) }] };
+    expect(() => convertKubeconfig(doc, { options, changed })).toThrow(
+      expect.objectContaining({
+        message: "--client-id is required",
+        hint: 'user "u" has no client-id in its azure auth-provider config; pass --client-id <AAD client application ID>',
+      }),
+    );
+    const noTenant = { users: [{ name: "u", user: provider({ "tenant-id": undefined }) }] };
+    expect(() => convertKubeconfig(noTenant, { options, changed })).toThrow(
+      expect.objectContaining({
+        message: "--tenant-id is required",
+        hint: 'user "u" has no tenant-id in its azure auth-provider config; pass --tenant-id <AAD tenant ID>',
+      }),
+    );
+  });
+
+  test("an env var that emptied a flag's value is named as the cause", () => {
+    const doc = { users: [{ name: "u", user: kubeloginExec(["get-token", "--server-id", SERVER, "--tenant-id", TENANT]) }] };
+    expect(() => convertKubeconfig(doc, request(["-l", "spn", "--client-id", "x"], { AZURE_CLIENT_ID: "" }))).toThrow(
+      expect.objectContaining({
+        hint: 'user "u" has no --client-id in its exec args; pass --client-id <AAD client application ID>; AZURE_CLIENT_ID overrode --client-id with an empty value',
+      }),
+    );
+  });
+
+  test("--context on a document without contexts says there are none", () => {
+    expect(() => convertKubeconfig({ users: [{ name: "u", user: provider() }] }, request(["--context", "x"]))).toThrow(
+      expect.objectContaining({ hint: "the kubeconfig defines no contexts; drop --context to convert every user" }),
+    );
+    expect(() => convertKubeconfig({ contexts: [{ context: { user: "u" } }] }, request(["--context", "x"]))).toThrow(
+      expect.objectContaining({ hint: "pass --context with one of: " }),
+    );
+  });
+
+  test("of two entries with one name, only the last counts: users and contexts alike", () => {
+    const doc: KubeconfigDoc = {
+      users: [
+        { name: "dup", user: provider() },
+        { name: "dup", user: kubeloginExec(["get-token", "--server-id", "second"]) },
+        { name: "b", user: provider() },
+      ],
+      contexts: [
+        { name: "c", context: { user: "b" } },
+        { name: "c", context: { user: "dup" } },
+      ],
+    };
+    const result = convertKubeconfig(doc, request(["--context", "c", "-l", "azurecli"]));
+    expect(result.changedUsers.map((u) => [u.name, u.exec.args])).toEqual([["dup", g("azurecli", "--server-id", "second")]]);
+    expect(doc.users![0]!.user).toEqual(provider());
+    expect(doc.users![2]!.user).toEqual(provider());
+  });
+
+  test("a user with both an auth-provider and the very exec it would get is still converted: the auth-provider goes", () => {
+    const doc: KubeconfigDoc = { users: [{ name: "u", user: provider() }] };
+    const [converted] = convertKubeconfig(doc, request(["-l", "azurecli"])).changedUsers;
+    const both: KubeconfigDoc = { users: [{ name: "u", user: { ...provider(), exec: converted!.exec } }] };
+    const result = convertKubeconfig(both, request(["-l", "azurecli"]));
+    expect(result.changedUsers.map((u) => u.name)).toEqual(["u"]);
+    expect(Object.keys(both.users![0]!.user!)).toEqual(["exec"]);
+  });
+
+  test("--legacy=false on the command line writes no --legacy, and does not cancel legacy found in the user", () => {
+    const exec = (user: YamlMap) => convertKubeconfig({ users: [{ name: "u", user }] }, request(["-l", "devicecode", "--legacy=false"])).changedUsers[0]!.exec.args;
+    expect(exec(provider({ "config-mode": "1" }))).not.toContain("--legacy");
+    expect(exec(provider({ "config-mode": "0" }))).toContain("--legacy");
+  });
+
+  test("PoP flags without their partner say how to fix it for that user", () => {
+    const base = ["get-token", "--server-id", SERVER, "--client-id", CLIENT, "--tenant-id", TENANT];
+    const enabledOnly = kubeloginExec([...base, "--pop-enabled"]);
+    const claimsOnly = kubeloginExec([...base, "--pop-claims", "u=x"]);
+    expect(() => convertKubeconfig({ users: [{ name: "u", user: enabledOnly }] }, request(["-l", "interactive"]))).toThrow(
+      expect.objectContaining({
+        message: "--pop-claims is required when specifying --pop-enabled",
+        hint: 'pass --pop-claims "u=<cluster ARM ID>" for user "u", or --pop-enabled=false to drop PoP',
+      }),
+    );
+    expect(() => convertKubeconfig({ users: [{ name: "u", user: claimsOnly }] }, request(["-l", "interactive"]))).toThrow(
+      expect.objectContaining({
+        message: "--pop-enabled is required when specifying --pop-claims",
+        hint: 'pass --pop-enabled for user "u", or --pop-claims "" to drop the claims',
+      }),
+    );
+  });
+});
+

@@ -120,6 +120,35 @@ describe("loading (client-go rules)", () => {
     );
   });
 
+  test("--kubeconfig that stat cannot judge (a path under a file) fails as the read's error, with a hint for a missing one", async () => {
+    const { path } = await fixture({ file: "x" });
+    await expect(loadKubeconfig({ explicitPath: join(path("file"), "config"), env: {}, homedir: "/h" })).rejects.toThrow(
+      `unable to load kubeconfig: error loading config file "${join(path("file"), "config")}": open ${join(path("file"), "config")}: not a directory`,
+    );
+    await expect(loadKubeconfig({ explicitPath: path("missing"), env: {}, homedir: "/h" })).rejects.toMatchObject({
+      hint: "check the --kubeconfig path",
+      cause: expect.objectContaining({ code: "ENOENT" }),
+    });
+  });
+
+  test("no warning for a missing ~/.kube/config, an empty KUBECONFIG list, or without a warn callback", async () => {
+    const warnings: string[] = [];
+    const warn = (m: string) => warnings.push(m);
+    const home = await tempDir();
+    expect((await loadKubeconfig({ explicitPath: "", env: {}, homedir: home, warn })).files).toEqual([]);
+    expect((await loadKubeconfig({ explicitPath: "", env: { KUBECONFIG: ":" }, homedir: home, separator: ":", warn })).files).toEqual([]);
+    expect(warnings).toEqual([]);
+    const loaded = await loadKubeconfig({ explicitPath: "", env: { KUBECONFIG: join(home, "missing") }, homedir: home });
+    expect(loaded.merged).toEqual({ users: [], contexts: [] });
+  });
+
+  test("a file without users or contexts, and an entry without a name (named \"\", as Go decodes it)", async () => {
+    const { path } = await fixture({ a: "contexts: null\n", b: "users:\n- user: {token: t}\n" });
+    const loaded = await loadKubeconfig({ explicitPath: "", env: { KUBECONFIG: `${path("a")}:${path("b")}` }, homedir: "/h", separator: ":" });
+    expect(loaded.merged).toEqual({ users: [{ user: { token: "t" } }], contexts: [] });
+    expect([...loaded.origins]).toEqual([["", path("b")]]);
+  });
+
   test("--kubeconfig wins over KUBECONFIG", async () => {
     const { path } = await fixture({ a: "", b: "" });
     expect(kubeconfigPaths({ explicitPath: path("a"), env: { KUBECONFIG: path("b") }, homedir: "/h" })).toEqual([path("a")]);

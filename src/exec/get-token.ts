@@ -57,6 +57,7 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
     env: rt.env,
     lock,
   });
+  // Stryker disable next-line ConditionalExpression: log.v filters by level itself; the guard only spares reading the backend's state file
   if (log.level >= 1) log.v(1, await stores.describe());
   const makePlan = async (): Promise<LoginPlan> => {
     try {
@@ -80,6 +81,7 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
     return found && isFresh(found, rt.clock.now()) ? found : undefined;
   };
   const cached = await readCachedToken(tokens, entry, reportCorrupt, rt.clock.now()).catch((err: unknown) => {
+    // Stryker disable next-line ConditionalExpression: the token store throws only CacheErrors, so no other error reaches this
     if (!(err instanceof CacheError)) throw err;
     log.v(1, `cannot read the token cache in ${tokens.location}: ${err.message}`);
     return undefined;
@@ -126,6 +128,7 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
       // plans again and finds the token the first one saved under the account's key.
       const replanned = await makePlan();
       const other = tokenEntryName(replanned.cacheKey);
+      // Stryker disable next-line ConditionalExpression: reading the same entry again finds it as stale as a moment ago
       const signedIn = other === entry ? undefined : await readFreshToken(other);
       if (signedIn) {
         savedIn = { entry: other, plan: replanned };
@@ -138,6 +141,7 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
       await tokens.write(entryAfter, formatTokenEntry(planAfter.cacheKey, fresh)).then(
         () => (savedIn = { entry: entryAfter, plan: planAfter }),
         (err: unknown) => {
+          // Stryker disable next-line ConditionalExpression: the token store throws only CacheErrors, so no other error reaches this
           if (!(err instanceof CacheError)) throw err;
           log.warn(`could not save the token in ${tokens.location}: ${err.message}`);
         },

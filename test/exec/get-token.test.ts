@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { formatTokenEntry, tokenEntryName } from "../../src/cache/token-cache.js";
 import { CacheError, KubeloginError } from "../../src/errors.js";
 import { getToken } from "../../src/exec/get-token.js";
+import type { ServedEntry } from "../../src/fast-path/hit-index.js";
 import type { LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "../../src/login/types.js";
 import { parseFlags } from "../../src/options/parse-flags.js";
 import { resolveOptions } from "../../src/options/resolve.js";
@@ -45,11 +46,18 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** What the use case told the fast path's index writer: the entries that answered, in order. */
+const remembered: ServedEntry[] = [];
+const remember = async (served: ServedEntry): Promise<void> => void remembered.push(served);
+beforeEach(() => {
+  remembered.length = 0;
+});
+
 async function runGetToken(strategy: LoginStrategy, args: string[], runtime: TestRuntimeOptions = {}, stdout?: Output, level = 0) {
   const rt = testRuntime(runtime);
   const { options, provenance } = resolveOptions(parseFlags(["--server-id", "server", ...args], GET_TOKEN_OPTIONS), rt.env, rt.homedir);
   const resolved = { options: validateOptions(options, provenance), provenance };
-  const done = getToken(resolved, { rt: stdout ? { ...rt, stdout } : rt, log: rt.logger(level), strategyFor: async () => strategy });
+  const done = getToken(resolved, { rt: stdout ? { ...rt, stdout } : rt, log: rt.logger(level), strategyFor: async () => strategy, remember });
   return { rt, done };
 }
 
@@ -292,16 +300,20 @@ describe("the access-token cache", () => {
     expect(released).toBe(true);
     expect(strategy.calls).toBe(0);
     expect(stdoutToken(rt.stdout.text())).toBe("from-the-other-one");
+    expect(remembered.map((served) => served.entry)).toEqual([tokenEntryName(KEY)]);
   });
 
   test("a sign-in that decides the key: the replanned key's fresh token is served, without a login", async () => {
     const SIGNED_IN = ["test-mode", "identity", "user@example.com"];
     await write(SIGNED_IN, "signed-in-token", Date.now() + HOUR);
-    const strategy = planned((call) => (call === 0 ? {} : { cacheKey: SIGNED_IN }));
+    const strategy = planned((call) => (call === 0 ? {} : { cacheKey: SIGNED_IN, inputs: ["/auth-record"] }));
     const { rt, done } = await runGetToken(strategy, ["--cache-dir", dir]);
     await done;
     expect(strategy.calls).toBe(0);
     expect(stdoutToken(rt.stdout.text())).toBe("signed-in-token");
+    // The index is told the entry that answered and the files of the plan that named it.
+    expect(remembered.map((served) => [served.entry, served.inputs])).toEqual([[tokenEntryName(SIGNED_IN), ["/auth-record"]]]);
+    expect(remembered[0]!.entryFor(await remembered[0]!.replan())).toBe(tokenEntryName(SIGNED_IN));
   });
 
   test("the fresh token is saved under the key planned after the login", async () => {
@@ -311,6 +323,18 @@ describe("the access-token cache", () => {
     await (await runGetToken(strategy, ["--cache-dir", dir])).done;
     expect(await readdir(dir)).toContain(tokenEntryName(SIGNED_IN));
     expect(await readdir(dir)).not.toContain(tokenEntryName(KEY));
+    expect(remembered.map((served) => [served.entry, served.cacheDir, served.apiVersion])).toEqual([[tokenEntryName(SIGNED_IN), dir, "client.authentication.k8s.io/v1beta1"]]);
+  });
+
+  test("the index is told nothing for a PoP token, an answer without the cache, or a token that was not saved", async () => {
+    await (await runGetToken(planned(() => ({ present: (token) => `pop ${token}` })), ["--cache-dir", dir])).done;
+    await (await runGetToken(planned(() => ({ present: (token) => `pop ${token}` })), ["--cache-dir", dir])).done;
+    const file = join(dir, "a-file");
+    await writeFile(file, "x");
+    await (await runGetToken(planned(() => ({})), ["--cache-dir", join(file, "cache")])).done;
+    expect(remembered).toEqual([]);
+    await (await runGetToken(planned(() => ({})), ["--cache-dir", dir])).done;
+    expect(remembered).toHaveLength(1);
   });
 
   test("an entry that cannot be read is logged at -v 1, and the login goes on without the cache", async () => {
@@ -334,6 +358,8 @@ describe("the access-token cache", () => {
     expect(strategy.calls).toBe(1);
     expect(stdoutToken(rt.stdout.text())).toBe("fresh-token");
     expect(rt.stderr.text()).toContain(`could not save the token in ${dir}: `);
+    // Not saved: no entry for the fast path's index to point at.
+    expect(remembered).toEqual([]);
   });
 
   test("an unusable cache dir is logged at -v 1, and the login goes on without it", async () => {

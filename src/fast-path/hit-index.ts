@@ -11,7 +11,7 @@
 // in a way the full CLI would also not notice, and it never holds a secret: values are hashed.
 import { readFileSync, statSync } from "node:fs";
 import { readdir, stat, unlink } from "node:fs/promises";
-import { isAbsolute, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { isFresh, parseTokenEntry } from "../cache/token-cache.js";
 import type { TokenStore } from "../cache/store.js";
 import { formatExecCredential } from "../exec/exec-credential.js";
@@ -202,16 +202,15 @@ export async function rememberServedEntry(call: Invocation, trace: () => RunTrac
   try {
     const dir = indexDir(call.argv, call.env);
     if (trace().printed || dir === undefined || resolve(call.cwd, dir) !== resolve(call.cwd, served.cacheDir)) return;
-    const paths = [...new Set(served.inputs.map((path) => (isAbsolute(path) ? path : resolve(call.cwd, path))))].sort();
+    // Absolute, as the fast path will stat them (the cwd is in the index's name, so it is the same).
+    const absolute = (inputs: readonly string[]): string[] => [...new Set(inputs.map((path) => resolve(call.cwd, path)))].sort();
+    const paths = absolute(served.inputs);
     const before = paths.map(fileStamp);
     const plan = await served.replan();
     const after = paths.map(fileStamp);
-    const replanned = [...new Set(plan.inputs.map((path) => (isAbsolute(path) ? path : resolve(call.cwd, path))))].sort();
-    const unchanged = before.every((stamp, i) => stamp === after[i]) && JSON.stringify(replanned) === JSON.stringify(paths);
+    const unchanged = before.every((stamp, i) => stamp === after[i]) && JSON.stringify(absolute(plan.inputs)) === JSON.stringify(paths);
     if (!unchanged || plan.present || plan.warnings.length > 0 || served.entryFor(plan) !== served.entry) return;
-    const { envNames, printed } = trace();
-    if (printed) return;
-    const names = [...new Set([...envNames, "HOME", "KUBECACHEDIR"])].sort();
+    const names = [...new Set([...trace().envNames, "HOME", "KUBECACHEDIR"])].sort();
     const index: HitIndex = {
       format: FORMAT,
       entry: served.entry,

@@ -8,7 +8,7 @@ import { X509Certificate } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { createClientCertificate } from "../support/pki.js";
-import type { HttpRequestRecord } from "./http-fake.js";
+import { readRequest, type HttpRequestRecord } from "./http-fake.js";
 
 export type ServiceFabricFault = { status: number; headers?: Record<string, string>; body?: unknown } | "reset" | "hang";
 
@@ -42,17 +42,7 @@ export async function startFakeServiceFabric(options: FakeServiceFabricOptions):
   const faults: ServiceFabricFault[] = [];
 
   const server: Server = createServer({ cert: certificate.certPem, key: certificate.keyPkcs8Pem }, (incoming, response) => {
-    const chunks: Buffer[] = [];
-    incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
-    incoming.on("end", () => {
-      const url = new URL(incoming.url ?? "/", "https://fake.invalid");
-      const record: HttpRequestRecord = {
-        method: incoming.method ?? "",
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        headers: { ...incoming.headers },
-        body: Buffer.concat(chunks).toString("utf8"),
-      };
+    void readRequest(incoming).then((record) => {
       requests.push(record);
       const reply = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
         response.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });

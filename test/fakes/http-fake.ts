@@ -24,20 +24,24 @@ export interface HttpFake {
   close(): Promise<void>;
 }
 
+/** A request as the fakes record it, once its body has arrived. */
+export async function readRequest(incoming: IncomingMessage): Promise<HttpRequestRecord> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of incoming) chunks.push(chunk as Buffer);
+  const url = new URL(incoming.url ?? "/", "http://fake.invalid");
+  return {
+    method: incoming.method ?? "",
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    headers: { ...incoming.headers },
+    body: Buffer.concat(chunks).toString("utf8"),
+  };
+}
+
 export async function startHttpFake(handle: (request: HttpRequestRecord) => HttpReply): Promise<HttpFake> {
   const requests: HttpRequestRecord[] = [];
   const server: Server = createServer((incoming: IncomingMessage, response) => {
-    const chunks: Buffer[] = [];
-    incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
-    incoming.on("end", () => {
-      const url = new URL(incoming.url ?? "/", "http://fake.invalid");
-      const record: HttpRequestRecord = {
-        method: incoming.method ?? "",
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        headers: { ...incoming.headers },
-        body: Buffer.concat(chunks).toString("utf8"),
-      };
+    void readRequest(incoming).then((record) => {
       requests.push(record);
       const reply = handle(record);
       response.writeHead(reply.status, { "content-type": "application/json; charset=utf-8", ...reply.headers });

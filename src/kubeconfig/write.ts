@@ -20,7 +20,8 @@
 // write cut short leaves the complete new content in the staged file, which the error names.
 import { randomBytes } from "node:crypto";
 import { constants, type Stats } from "node:fs";
-import { chmod, chown, open, readFile, realpath, rename, stat, unlink, type FileHandle } from "node:fs/promises";
+import * as nodeFs from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { KubeconfigError } from "../errors.js";
 import { goPathError, isErrno } from "../os-error.js";
@@ -58,31 +59,33 @@ export function planWrites(users: readonly ConvertedUser[], origins: ReadonlyMap
   return [...byFile].map(([path, patches]) => ({ path, patches }));
 }
 
+/** The file-system calls a write makes: Node's, or in tests one that fails where a kernel or a disk would. */
+export type WriteFs = Pick<typeof nodeFs, "chmod" | "chown" | "open" | "readFile" | "realpath" | "rename" | "stat" | "unlink">;
+
 /** Prepares every change, then commits them (see above); returns the files rewritten (a no-op patch writes nothing). */
-export async function writeKubeconfigChanges(changes: readonly FileChange[]): Promise<string[]> {
-  // Stryker disable next-line ArrayDeclaration: unlinking a lock that was never taken fails and is ignored
+export async function writeKubeconfigChanges(changes: readonly FileChange[], fs: WriteFs = nodeFs): Promise<string[]> {
   const locks: string[] = [];
   const prepared: PreparedWrite[] = [];
   try {
-    for (const change of changes) locks.push(await lock(change.path));
+    for (const change of changes) locks.push(await lock(fs, change.path));
     for (const change of changes) {
-      const target = await resolveTarget(change.path);
-      const before = await readCurrent(target, change.path);
+      const target = await resolveTarget(fs, change.path);
+      const before = await readCurrent(fs, target, change.path);
       const after = patchKubeconfigText(before.text, change.path, change.patches);
-      if (after !== before.text) prepared.push(await prepareWrite(target, encodeKubeconfig(after, before.encoding), change.path));
+      if (after !== before.text) prepared.push(await prepareWrite(fs, target, encodeKubeconfig(after, before.encoding), change.path));
     }
     for (const write of prepared) await write.commit();
     return prepared.map((write) => write.shownPath);
   } finally {
     for (const write of prepared) await write.discard();
-    for (const lockPath of locks) await unlink(lockPath).catch(() => undefined);
+    for (const lockPath of locks) await fs.unlink(lockPath).catch(() => undefined);
   }
 }
 
-async function lock(path: string): Promise<string> {
+async function lock(fs: WriteFs, path: string): Promise<string> {
   const lockPath = `${path}.lock`;
   try {
-    await (await open(lockPath, "wx", 0o600)).close();
+    await (await fs.open(lockPath, "wx", 0o600)).close();
     return lockPath;
   } catch (err) {
     if (isErrno(err, "EEXIST")) throw new KubeconfigLockedError(lockPath, path);
@@ -91,19 +94,19 @@ async function lock(path: string): Promise<string> {
 }
 
 /** A symlinked kubeconfig (dotfile managers) stays a symlink: the file it points to is replaced. */
-async function resolveTarget(path: string): Promise<string> {
+async function resolveTarget(fs: WriteFs, path: string): Promise<string> {
   try {
-    return await realpath(path);
+    return await fs.realpath(path);
   } catch (err) {
     if (isErrno(err, "ENOENT")) return path;
     throw writeError(path, err);
   }
 }
 
-async function readCurrent(target: string, shownPath: string): Promise<DecodedKubeconfig> {
+async function readCurrent(fs: WriteFs, target: string, shownPath: string): Promise<DecodedKubeconfig> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(target);
+    bytes = await fs.readFile(target);
   } catch (err) {
     // Stryker disable next-line StringLiteral: an empty file has no user to patch, so its encoding is never used
     if (isErrno(err, "ENOENT")) return { text: "", encoding: "utf8" };
@@ -115,29 +118,29 @@ async function readCurrent(target: string, shownPath: string): Promise<DecodedKu
 interface PreparedWrite {
   readonly shownPath: string;
   commit(): Promise<void>;
-  /** Removes what commit did not use; safe to call after commit and more than once. */
+  /** Removes what commit did not use, once, whether or not commit ran or failed. */
   discard(): Promise<void>;
 }
 
 /** Errors that mean "you may not create or write this", as opposed to a failing disk. */
 const NOT_ALLOWED = new Set(["EACCES", "EPERM", "EROFS"]);
 
-async function prepareWrite(target: string, bytes: Buffer, shownPath: string): Promise<PreparedWrite> {
-  const existing = await stat(target).catch((err: unknown) => {
+async function prepareWrite(fs: WriteFs, target: string, bytes: Buffer, shownPath: string): Promise<PreparedWrite> {
+  const existing = await fs.stat(target).catch((err: unknown) => {
     if (isErrno(err, "ENOENT")) return undefined;
     throw writeError(shownPath, err);
   });
   if (!existing) {
     // Only a file that vanished under us gets here with content to write; a new file is 0600.
-    const temp = await stage(target, bytes).catch((err: unknown) => {
+    const temp = await stage(fs, target, bytes).catch((err: unknown) => {
       throw writeError(shownPath, err);
     });
-    await chmod(temp, 0o600).catch((err: unknown) => failStaged(temp, shownPath, err));
-    return replacement(temp, target, shownPath);
+    await fs.chmod(temp, 0o600).catch((err: unknown) => failStaged(fs, temp, shownPath, err));
+    return replacement(fs, temp, target, shownPath);
   }
   let handle: FileHandle;
   try {
-    handle = await open(target, constants.O_WRONLY);
+    handle = await fs.open(target, constants.O_WRONLY);
   } catch (err) {
     throw new KubeconfigError(goPathError(err, "open", shownPath), {
       hint: `nothing was written; you may not write ${shownPath} (kubelogin writes a kubeconfig only where kubectl could); convert a copy you own and point KUBECONFIG at it`,
@@ -147,16 +150,16 @@ async function prepareWrite(target: string, bytes: Buffer, shownPath: string): P
   try {
     let temp: string | undefined;
     try {
-      temp = await stage(target, bytes);
+      temp = await stage(fs, target, bytes);
     } catch (err) {
       // A directory we may not write: the file itself can still be written in place, as upstream does.
       if (!(isErrno(err) && NOT_ALLOWED.has(err.code!))) throw writeError(shownPath, err);
     }
-    if (temp !== undefined && existing.nlink === 1 && (await takeOver(temp, existing, shownPath))) {
+    if (temp !== undefined && existing.nlink === 1 && (await takeOver(fs, temp, existing, shownPath))) {
       await handle.close();
-      return replacement(temp, target, shownPath);
+      return replacement(fs, temp, target, shownPath);
     }
-    return inPlace(handle, bytes, temp, shownPath);
+    return inPlace(fs, handle, bytes, temp, shownPath);
   } catch (err) {
     await handle.close().catch(() => undefined);
     throw err;
@@ -164,79 +167,75 @@ async function prepareWrite(target: string, bytes: Buffer, shownPath: string): P
 }
 
 /** The complete new content, fsynced, in a new temporary file beside `target`; nothing is left on failure. */
-async function stage(target: string, bytes: Buffer): Promise<string> {
+async function stage(fs: WriteFs, target: string, bytes: Buffer): Promise<string> {
   const temp = join(dirname(target), `.${basename(target)}.kubelogin-${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await open(temp, "wx", 0o600);
+  const handle = await fs.open(temp, "wx", 0o600);
   try {
     await handle.writeFile(bytes);
     await handle.sync();
+    await handle.close();
   } catch (err) {
     await handle.close().catch(() => undefined);
-    await unlink(temp).catch(() => undefined);
+    await fs.unlink(temp).catch(() => undefined);
     throw err;
   }
-  await handle.close();
   return temp;
 }
 
-async function failStaged(temp: string, shownPath: string, err: unknown): Promise<never> {
-  await unlink(temp).catch(() => undefined);
+async function failStaged(fs: WriteFs, temp: string, shownPath: string, err: unknown): Promise<never> {
+  await fs.unlink(temp).catch(() => undefined);
   throw writeError(shownPath, err);
 }
 
 /** Gives the staged file the kubeconfig's owner, group and mode; false when we may not give them away. */
-async function takeOver(temp: string, existing: Stats, shownPath: string): Promise<boolean> {
+async function takeOver(fs: WriteFs, temp: string, existing: Stats, shownPath: string): Promise<boolean> {
   try {
-    const staged = await stat(temp);
+    const staged = await fs.stat(temp);
     // Stryker disable next-line ConditionalExpression: giving a file the owner and group it has is a no-op
-    if (staged.uid !== existing.uid || staged.gid !== existing.gid) await chown(temp, existing.uid, existing.gid);
+    if (staged.uid !== existing.uid || staged.gid !== existing.gid) await fs.chown(temp, existing.uid, existing.gid);
     // After chown, which may clear set-id bits; the umask narrowed open()'s mode anyway.
-    await chmod(temp, existing.mode & 0o7777);
+    await fs.chmod(temp, existing.mode & 0o7777);
     return true;
   } catch (err) {
     if (isErrno(err, "EPERM")) return false;
-    return failStaged(temp, shownPath, err);
+    return failStaged(fs, temp, shownPath, err);
   }
 }
 
-function replacement(temp: string, target: string, shownPath: string): PreparedWrite {
+function replacement(fs: WriteFs, temp: string, target: string, shownPath: string): PreparedWrite {
   let pending = true;
   return {
     shownPath,
     commit: async () => {
       try {
-        await rename(temp, target);
-        // Stryker disable next-line BooleanLiteral: after the rename, unlinking the temp name fails and is ignored
+        await fs.rename(temp, target);
         pending = false;
       } catch (err) {
         throw writeError(shownPath, err);
       }
-      await syncDirectory(dirname(target));
+      await syncDirectory(fs, dirname(target));
     },
+    // After the rename the temporary name is no longer ours: never unlink it then.
     discard: async () => {
-      if (pending) await unlink(temp).catch(() => undefined);
-      // Stryker disable next-line BooleanLiteral: a second unlink fails and is ignored
-      pending = false;
+      if (pending) await fs.unlink(temp).catch(() => undefined);
     },
   };
 }
 
 /** Writes through the existing inode: its links, owner, group, mode and extended attributes stay. */
-function inPlace(handle: FileHandle, bytes: Buffer, staged: string | undefined, shownPath: string): PreparedWrite {
-  let open = true;
+function inPlace(fs: WriteFs, handle: FileHandle, bytes: Buffer, staged: string | undefined, shownPath: string): PreparedWrite {
   let keepStaged = false;
   return {
     shownPath,
     commit: async () => {
       try {
         for (let written = 0; written < bytes.length; ) {
-          // Stryker disable next-line ArithmeticOperator: the first write of a local file writes it all (written is 0), no test can make it short
           written += (await handle.write(bytes, written, bytes.length - written, written)).bytesWritten;
         }
         await handle.truncate(bytes.length);
         await handle.sync();
       } catch (err) {
-        keepStaged = staged !== undefined;
+        keepStaged = true;
         throw new KubeconfigError(`unable to write kubeconfig ${shownPath}: ${goPathError(err, "write", shownPath)}`, {
           hint: staged
             ? `${shownPath} may be incomplete; its complete new content is in ${staged}: check it and move it into place`
@@ -246,21 +245,16 @@ function inPlace(handle: FileHandle, bytes: Buffer, staged: string | undefined, 
       }
     },
     discard: async () => {
-      if (open) await handle.close().catch(() => undefined);
-      // Stryker disable next-line BooleanLiteral: closing twice fails and is ignored
-      open = false;
-      if (staged !== undefined && !keepStaged) await unlink(staged).catch(() => undefined);
-      // Stryker disable next-line BooleanLiteral: a second unlink fails and is ignored
-      keepStaged = true;
+      await handle.close().catch(() => undefined);
+      if (staged !== undefined && !keepStaged) await fs.unlink(staged).catch(() => undefined);
     },
   };
 }
 
 /** Makes the rename itself durable; directories cannot be opened for sync on every platform. */
-// Stryker disable all: durability across a power cut only, nothing a test can observe
-async function syncDirectory(dir: string): Promise<void> {
+async function syncDirectory(fs: WriteFs, dir: string): Promise<void> {
   try {
-    const handle = await open(dir, "r");
+    const handle = await fs.open(dir, "r");
     try {
       await handle.sync();
     } finally {
@@ -270,7 +264,6 @@ async function syncDirectory(dir: string): Promise<void> {
     // Windows cannot fsync a directory; the rename is still atomic there.
   }
 }
-// Stryker restore all
 
 function writeError(path: string, err: unknown): KubeconfigError {
   return new KubeconfigError(`unable to write kubeconfig ${path}: ${goPathError(err)}`, { cause: err });

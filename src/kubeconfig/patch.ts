@@ -46,7 +46,7 @@ export function patchKubeconfigText(text: string, path: string, patches: readonl
 
   const documents = eventsToAst(events, { source: text, schema: YAML_SCHEMA });
   const aliases = resolveAliases(documents);
-  const users = usersNode(documents, aliases, path);
+  const users = usersNode(documents, aliases);
   const targets = unshareUsers(documents, users, patches, aliases, path);
   // Stanzas repeat (every AKS cluster has the same server id); build each distinct one once.
   const stanzas = new Map<string, Node>();
@@ -81,8 +81,9 @@ export function patchKubeconfigText(text: string, path: string, patches: readonl
 /** client-go keeps the last user of a name within a file. */
 function lastUsers(doc: KubeconfigDoc): Map<string, Record<string, unknown>> {
   const byName = new Map<string, Record<string, unknown>>();
-  // Stryker disable next-line ArrayDeclaration: an entry that is not an object has no user and is skipped
-  for (const entry of doc.users ?? []) if (entry.user) byName.set(entry.name ?? "", entry.user);
+  doc.users?.forEach((entry) => {
+    if (entry.user) byName.set(entry.name ?? "", entry.user);
+  });
   return byName;
 }
 
@@ -101,9 +102,8 @@ function resolveAliases(documents: Document[]): Aliases {
     const anchors = new Map<string, Node>();
     const visit = (node: Node): void => {
       if (node.kind === "alias") {
-        const target = anchors.get(node.anchor);
-        // Stryker disable next-line ConditionalExpression: the parser refused an alias without an anchor before it
-        if (target) aliases.set(node, target);
+        // The parser refused an alias without an anchor before it.
+        aliases.set(node, anchors.get(node.anchor)!);
         return;
       }
       // Stryker disable next-line ConditionalExpression: no alias names an undefined anchor
@@ -117,8 +117,8 @@ function resolveAliases(documents: Document[]): Aliases {
         node.items.forEach(visit);
       }
     };
-    // Stryker disable next-line ConditionalExpression: a document without contents has no users, refused before this runs
-    if (document.contents) visit(document.contents);
+    // A document without contents has no users: patchKubeconfigText returned before this runs.
+    visit(document.contents!);
   }
   return aliases;
 }
@@ -150,23 +150,15 @@ function cloneNode(node: Node, aliases: Aliases): Node {
  * be edited becomes a copy of that node as it was. All copies are taken before any edit.
  */
 function unshareUsers(documents: Document[], users: SequenceNode, patches: readonly UserPatch[], aliases: Aliases, path: string): MappingNode[] {
+  // parseKubeconfig refused users that are not mappings and names that are not strings, and
+  // lastUsers found each patch's name in this one document: the casts below never lie.
   const lastIndex = new Map<string, number>();
-  users.items.forEach((item, i) => {
-    const entry = resolve(item, aliases);
-    // Stryker disable next-line ConditionalExpression,StringLiteral: parseKubeconfig refused users that are not mappings and names that are not strings
-    if (entry.kind === "mapping") lastIndex.set(nameOf(entry, aliases) ?? "", i);
-  });
-  const edited = new Set<Node>([users]);
-  // Stryker disable next-line ConditionalExpression,OptionalChaining: the root is a mapping here (parseKubeconfig), and no alias can name it
-  if (documents[0]?.contents) edited.add(documents[0].contents);
+  users.items.forEach((item, i) => lastIndex.set(nameOf(resolve(item, aliases) as MappingNode, aliases), i));
+  const edited = new Set<Node>([users, documents[0]!.contents!]);
   const targets = patches.map((patch) => {
-    const at = lastIndex.get(patch.name);
-    // Stryker disable next-line ConditionalExpression: lastUsers found this name in the same document, so it has an index
-    if (at === undefined) throw userGone(path, patch.name);
+    const at = lastIndex.get(patch.name)!;
     if (users.items[at]!.kind === "alias") users.items[at] = cloneNode(resolve(users.items[at]!, aliases), aliases);
-    const entry = users.items[at]!;
-    // Stryker disable next-line ConditionalExpression,StringLiteral: parseKubeconfig refused users that are not mappings, so this never throws
-    if (entry.kind !== "mapping") throw unsupported(path, `users[name=${patch.name}]`);
+    const entry = users.items[at] as MappingNode;
     // items[-1] is undefined: no user key.
     const pair = entry.items[pairIndex(entry, "user", aliases)];
     // Stryker disable next-line OptionalChaining: see above
@@ -184,8 +176,7 @@ function unshareUsers(documents: Document[], users: SequenceNode, patches: reado
     else if (node.kind === "sequence") node.items = node.items.map(expand);
     return node;
   };
-  // Stryker disable next-line ConditionalExpression: the one document has contents (it has users)
-  for (const document of documents) if (document.contents) document.contents = expand(document.contents);
+  documents[0]!.contents = expand(documents[0]!.contents!);
   return targets;
 }
 
@@ -200,33 +191,25 @@ function pairIndex(map: MappingNode, key: string, aliases: Aliases = new Map()):
   return map.items.findLastIndex((item) => scalarText(item.key, aliases) === key);
 }
 
-/** An entry's `name`, "" when absent or null (as Go decodes it). */
-function nameOf(entry: MappingNode, aliases: Aliases): string | undefined {
+/** An entry's `name`, "" when absent or null (as Go decodes it); parseKubeconfig refused any other kind. */
+function nameOf(entry: MappingNode, aliases: Aliases): string {
   const at = pairIndex(entry, "name", aliases);
-  return at === -1 ? "" : scalarText(entry.items[at]!.value, aliases);
+  return at === -1 ? "" : scalarText(entry.items[at]!.value, aliases)!;
 }
 
 /** The top-level `users` list; an alias there becomes a copy of the list it names. */
-function usersNode(documents: Document[], aliases: Aliases, path: string): SequenceNode {
-  // parseKubeconfig found a root mapping with a users list before this runs: the checks below never decide.
-  // Stryker disable next-line OptionalChaining: see above
-  const root = documents[0]?.contents;
-  // Stryker disable next-line ConditionalExpression,OptionalChaining,UnaryOperator: see above
-  const at = root?.kind === "mapping" ? pairIndex(root, "users", aliases) : -1;
-  // Stryker disable next-line ConditionalExpression,OptionalChaining,LogicalOperator: see above
-  const pair = root?.kind === "mapping" && at !== -1 ? root.items[at]! : undefined;
-  if (pair?.value.kind === "alias") pair.value = cloneNode(resolve(pair.value, aliases), aliases);
-  // Stryker disable next-line ConditionalExpression,OptionalChaining,StringLiteral: see above, this never throws
-  if (pair?.value.kind !== "sequence") throw unsupported(path, "users");
-  return pair.value;
+function usersNode(documents: Document[], aliases: Aliases): SequenceNode {
+  // parseKubeconfig found a root mapping with a non-empty users list before this runs.
+  const root = documents[0]!.contents as MappingNode;
+  const pair = root.items[pairIndex(root, "users", aliases)]!;
+  if (pair.value.kind === "alias") pair.value = cloneNode(resolve(pair.value, aliases), aliases);
+  return pair.value as SequenceNode;
 }
 
 /** The `exec` stanza as YAML nodes, with what Go's YAML 1.1 would misread quoted. */
 function execNode(exec: ExecConfig): Node {
-  // Stryker disable next-line OptionalChaining: jsToAst always returns a document for an object
-  const node = jsToAst(exec, DUMP_SCHEMA)[0]?.contents;
-  // Stryker disable next-line ConditionalExpression,StringLiteral: as above, this never throws
-  if (!node) throw new Error("jsToAst returned nothing for the exec stanza");
+  // jsToAst returns one document for an object.
+  const node = jsToAst(exec, DUMP_SCHEMA)[0]!.contents!;
   quoteForYaml11(node);
   return node;
 }

@@ -161,8 +161,7 @@ function unshareUsers(documents: Document[], users: SequenceNode, patches: reado
     const entry = users.items[at] as MappingNode;
     // items[-1] is undefined: no user key.
     const pair = entry.items[pairIndex(entry, "user", aliases)];
-    // Stryker disable next-line OptionalChaining: see above
-  if (pair?.value.kind === "alias") pair.value = cloneNode(resolve(pair.value, aliases), aliases);
+    if (pair?.value.kind === "alias") pair.value = cloneNode(resolve(pair.value, aliases), aliases);
     if (pair?.value.kind !== "mapping") throw unsupported(path, `users[name=${patch.name}].user`);
     edited.add(entry).add(pair.value);
     return pair.value;

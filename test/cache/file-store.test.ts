@@ -1,13 +1,14 @@
 // The file backend against a real temp dir: private modes, atomic replace, set-aside, typed
 // errors, and a clear that removes exactly what the store owns.
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isMainThread } from "node:worker_threads";
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { createFileStore, ORPHANED_TEMP_MS } from "../../src/cache/file-store.js";
 import { CacheError } from "../../src/errors.js";
+import { openDescriptorsUnder } from "../support/open-files.js";
 
 const NOW = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
 /** A store that owns every `*.json` entry. */
@@ -269,12 +270,7 @@ describe("createFileStore", () => {
   it("closes the file it wrote", async () => {
     const dir = join(root, "cache");
     await fileStore(dir).write("entry.json", "x");
-    const open: string[] = [];
-    for (const fd of await readdir("/proc/self/fd").catch(() => [])) {
-      const target = await readlink(join("/proc/self/fd", fd)).catch(() => "");
-      if (target.startsWith(dir)) open.push(target);
-    }
-    expect(open).toEqual([]);
+    expect(await openDescriptorsUnder(dir)).toEqual([]);
   });
 
   it("lets two clears race: a file the other removed first is no failure", async () => {

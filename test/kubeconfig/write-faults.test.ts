@@ -4,12 +4,13 @@
 // same refusals end to end under another uid. Each case checks what the user is told and that the
 // kubeconfig is wholly old or wholly new, with no temporary file, lock or descriptor left behind.
 import * as nodeFs from "node:fs/promises";
-import { link, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
+import { link, mkdtemp, readdir, readFile, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { ExecConfig } from "../../src/kubeconfig/model.js";
 import { writeKubeconfigChanges, type WriteFs } from "../../src/kubeconfig/write.js";
+import { openDescriptorsUnder } from "../support/open-files.js";
 
 const exec: ExecConfig = { apiVersion: "client.authentication.k8s.io/v1beta1", args: ["get-token"], command: "kubelogin", env: null, installHint: "hint", provideClusterInfo: false };
 const CONFIG = "users:\n- name: u\n  user:\n    auth-provider: {name: azure}\n";
@@ -92,27 +93,17 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Descriptors this process holds open under `dir` (Linux). */
-async function openUnder(prefix: string): Promise<string[]> {
-  const open: string[] = [];
-  for (const fd of await readdir("/proc/self/fd").catch(() => [])) {
-    const target = await readlink(join("/proc/self/fd", fd)).catch(() => "");
-    if (target.startsWith(prefix)) open.push(target);
-  }
-  return open;
-}
-
 async function expectUntouched(files: string[] = ["config"]): Promise<void> {
   expect(await readFile(path, "utf8")).toBe(CONFIG);
   expect((await readdir(dir)).sort()).toEqual(files);
-  expect(await openUnder(dir)).toEqual([]);
+  expect(await openDescriptorsUnder(dir)).toEqual([]);
 }
 
 async function expectConverted(): Promise<string> {
   const text = await readFile(path, "utf8");
   expect(text).toContain("command: kubelogin");
   expect(await readdir(dir)).toEqual(["config"]);
-  expect(await openUnder(dir)).toEqual([]);
+  expect(await openDescriptorsUnder(dir)).toEqual([]);
   return text;
 }
 
@@ -234,7 +225,7 @@ describe("a failure while committing", () => {
     expect(err.hint).toBe(`${path} may be incomplete; its complete new content is in ${staged}: check it and move it into place`);
     expect(await readFile(staged!, "utf8")).toContain("command: kubelogin");
     expect((await readdir(dir)).sort()).toEqual(["config", "other", basename(staged!)].sort());
-    expect(await openUnder(dir)).toEqual([]);
+    expect(await openDescriptorsUnder(dir)).toEqual([]);
   });
 
   test("with no staged copy (a directory we may not write), the hint says to restore from a backup", async () => {
@@ -244,7 +235,7 @@ describe("a failure while committing", () => {
       hint: `${path} may be incomplete; restore it from a backup and run the command again`,
     });
     expect(await readdir(dir)).toEqual(["config"]);
-    expect(await openUnder(dir)).toEqual([]);
+    expect(await openDescriptorsUnder(dir)).toEqual([]);
     expect(fs.calls.filter((call) => call.startsWith("unlink"))).toEqual(["unlink config.lock"]);
   });
 

@@ -1,12 +1,13 @@
 // writeKubeconfigChanges and planWrites at their edges: which files are rewritten and how (a new
 // inode by rename, or in place for a hard-linked file), what is left behind on failure, owner and
 // group carried over one at a time, and the errors for a lock or a path that cannot be used.
-import { chown, link, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { chown, link, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { ExecConfig } from "../../src/kubeconfig/model.js";
 import { KubeconfigLockedError, planWrites, writeKubeconfigChanges } from "../../src/kubeconfig/write.js";
+import { openDescriptorsUnder } from "../support/open-files.js";
 
 const exec: ExecConfig = { apiVersion: "client.authentication.k8s.io/v1beta1", args: ["get-token"], command: "kubelogin", env: null, installHint: "hint", provideClusterInfo: false };
 const PROVIDER_USER = (name: string) => `- name: ${name}\n  user:\n    auth-provider: {name: azure}\n`;
@@ -21,16 +22,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** File descriptors this process holds open under `dir` (Linux). */
-async function openUnder(prefix: string): Promise<string[]> {
-  const open: string[] = [];
-  for (const fd of await readdir("/proc/self/fd").catch(() => [])) {
-    const target = await readlink(join("/proc/self/fd", fd)).catch(() => "");
-    if (target.startsWith(prefix)) open.push(target);
-  }
-  return open;
-}
 
 describe("planWrites", () => {
   test("groups users by their file, files in first-seen order, unknown users to the fallback", () => {
@@ -53,7 +44,7 @@ describe("writeKubeconfigChanges", () => {
     expect((await stat(path)).ino).not.toBe(before.ino);
     expect(await readFile(path, "utf8")).toContain("exec:");
     expect(await readdir(dir)).toEqual(["config"]);
-    expect(await openUnder(dir)).toEqual([]);
+    expect(await openDescriptorsUnder(dir)).toEqual([]);
   });
 
   test("a patch that changes nothing writes nothing and reports no file", async () => {
@@ -75,7 +66,7 @@ describe("writeKubeconfigChanges", () => {
     expect((await stat(path)).ino).toBe(before.ino);
     expect(await readFile(join(dir, "other"), "utf8")).toContain("exec:");
     expect((await readdir(dir)).sort()).toEqual(["config", "other"]);
-    expect(await openUnder(dir)).toEqual([]);
+    expect(await openDescriptorsUnder(dir)).toEqual([]);
   });
 
   test("a shorter result written in place is cut to its length", async () => {

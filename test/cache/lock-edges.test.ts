@@ -42,6 +42,18 @@ function stoppedClock(now: number, onNow: () => void = () => undefined): Clock {
   };
 }
 
+/** A clock stopped past the stale age of a lock touched at `touched`, running `meddle` once, the moment this process holds the `.break` guard. */
+function whileBreaking(touched: number, meddle: () => void): { clock: Clock; meddled: () => boolean } {
+  let done = false;
+  const clock = stoppedClock(touched + STALE_MS + 1000, () => {
+    if (!done && existsSync(`${lockPath}.break`)) {
+      done = true;
+      meddle();
+    }
+  });
+  return { clock, meddled: () => done };
+}
+
 /** What a timed-out attempt saw holding the lock (undefined: nothing readable). */
 async function holderSeen(content: string): Promise<unknown> {
   await writeFile(lockPath, content);
@@ -98,61 +110,44 @@ describe("a stale lock", () => {
   it("is not broken when another process took it while this one was about to", async () => {
     const touched = await oldLock();
     const taken = JSON.stringify({ ...OTHER, pid: 4343 });
-    let done = false;
-    // The moment this process holds the `.break` guard, another takes the lock.
-    const clock = stoppedClock(touched + STALE_MS + 1000, () => {
-      if (!done && existsSync(`${lockPath}.break`)) {
-        done = true;
-        writeFileSync(lockPath, taken);
-      }
+    const { clock, meddled } = whileBreaking(touched, () => {
+      writeFileSync(lockPath, taken);
     });
     await expect(acquireLock(lockPath, options({ clock }))).rejects.toBeInstanceOf(CacheLockTimeoutError);
-    expect(done).toBe(true);
+    expect(meddled()).toBe(true);
     expect(await readFile(lockPath, "utf8")).toBe(taken);
     expect(existsSync(`${lockPath}.break`)).toBe(false);
   });
 
   it("is not broken when its holder refreshed it meanwhile (same content, newer time)", async () => {
     const touched = await oldLock();
-    let done = false;
-    const clock = stoppedClock(touched + STALE_MS + 1000, () => {
-      if (!done && existsSync(`${lockPath}.break`)) {
-        done = true;
-        utimesSync(lockPath, touched / 1000 + 1, touched / 1000 + 1);
-      }
+    const { clock, meddled } = whileBreaking(touched, () => {
+      utimesSync(lockPath, touched / 1000 + 1, touched / 1000 + 1);
     });
     await expect(acquireLock(lockPath, options({ clock }))).rejects.toBeInstanceOf(CacheLockTimeoutError);
-    expect(done).toBe(true);
+    expect(meddled()).toBe(true);
     expect(JSON.parse(await readFile(lockPath, "utf8"))).toEqual(OTHER);
   });
 
   it("is not broken when another process took it with the same modification time", async () => {
     const touched = await oldLock();
     const taken = JSON.stringify({ ...OTHER, pid: 4343 });
-    let done = false;
-    const clock = stoppedClock(touched + STALE_MS + 1000, () => {
-      if (!done && existsSync(`${lockPath}.break`)) {
-        done = true;
-        writeFileSync(lockPath, taken);
-        utimesSync(lockPath, touched / 1000, touched / 1000);
-      }
+    const { clock, meddled } = whileBreaking(touched, () => {
+      writeFileSync(lockPath, taken);
+      utimesSync(lockPath, touched / 1000, touched / 1000);
     });
     await expect(acquireLock(lockPath, options({ clock }))).rejects.toBeInstanceOf(CacheLockTimeoutError);
-    expect(done).toBe(true);
+    expect(meddled()).toBe(true);
     expect(await readFile(lockPath, "utf8")).toBe(taken);
   });
 
   it("released while this process was about to break it is simply taken", async () => {
     const touched = await oldLock();
-    let done = false;
-    const clock = stoppedClock(touched + STALE_MS + 1000, () => {
-      if (!done && existsSync(`${lockPath}.break`)) {
-        done = true;
-        rmSync(lockPath);
-      }
+    const { clock, meddled } = whileBreaking(touched, () => {
+      rmSync(lockPath);
     });
     const release = await acquireLock(lockPath, options({ clock, timeoutMs: 10_000 }));
-    expect(done).toBe(true);
+    expect(meddled()).toBe(true);
     expect(JSON.parse(await readFile(lockPath, "utf8")).pid).toBe(process.pid);
     await release();
   });

@@ -89,6 +89,31 @@ function planned(
 
 const stdoutToken = (text: string): string => (JSON.parse(text) as { status: { token: string } }).status.token;
 
+/**
+ * A live kubelogin on this host holds KEY's lock, on a virtual clock that sleeping advances. After
+ * `releaseAfterMs` of it, the holder runs `beforeRelease` (given the time) and lets go.
+ */
+async function heldLock(releaseAfterMs = Infinity, beforeRelease: (now: number) => Promise<void> = async () => undefined) {
+  const start = Date.now();
+  let now = start;
+  let released = false;
+  const lockPath = join(dir, `${tokenEntryName(KEY)}.lock`);
+  await writeFile(lockPath, JSON.stringify({ pid: 31337, host: hostname(), since: start }));
+  const clock: Clock = {
+    now: () => now,
+    sleep: async (ms) => {
+      now += ms;
+      if (!released && now - start >= releaseAfterMs) {
+        released = true;
+        await beforeRelease(now);
+        await rm(lockPath);
+      }
+      await yieldOnce();
+    },
+  };
+  return { clock, released: () => released, waited: () => now - start };
+}
+
 describe("a strategy's own failure", () => {
   const spawnFailure = (): Error => Object.assign(new Error("spawn az ENOENT"), { code: "ENOENT", errno: -2, syscall: "spawn az", path: "az" });
 
@@ -125,31 +150,15 @@ describe("a strategy's own failure", () => {
 
 describe("--timeout covers the lock wait and the login together", () => {
   test("a lock held for 4 s of a 10 s timeout leaves the login 6 s", async () => {
-    const start = Date.now();
-    let now = start;
-    const lockPath = join(dir, `${tokenEntryName(KEY)}.lock`);
-    // A live kubelogin on this host holds the lock, and lets go after 4 s of virtual time.
-    await writeFile(lockPath, JSON.stringify({ pid: 31337, host: hostname(), since: start }));
-    let released = false;
-    const clock: Clock = {
-      now: () => now,
-      sleep: async (ms) => {
-        now += ms;
-        if (!released && now - start >= 4_000) {
-          released = true;
-          await rm(lockPath);
-        }
-        await yieldOnce();
-      },
-    };
+    const { clock, released } = await heldLock(4_000);
     const left: number[] = [];
     const strategy = strategyWith(async (deps) => {
       left.push(deps.deadline - deps.rt.clock.now());
-      return { token: "after-the-wait", expiresOn: now + HOUR };
+      return { token: "after-the-wait", expiresOn: deps.rt.clock.now() + HOUR };
     });
     const { rt, done } = await runGetToken(strategy, ["--cache-dir", dir, "--timeout", "10s"], { clock, isProcessAlive: () => true });
     await done;
-    expect(released).toBe(true);
+    expect(released()).toBe(true);
     expect(left).toHaveLength(1);
     expect(left[0]).toBeGreaterThan(5_900);
     expect(left[0]).toBeLessThanOrEqual(6_000);
@@ -277,27 +286,11 @@ describe("the access-token cache", () => {
   });
 
   test("a token another kubelogin saved while this one waited for the lock is served, without a login", async () => {
-    const start = Date.now();
-    let now = start;
-    const lockPath = join(dir, `${tokenEntryName(KEY)}.lock`);
-    await writeFile(lockPath, JSON.stringify({ pid: 31337, host: hostname(), since: start }));
-    let released = false;
-    const clock: Clock = {
-      now: () => now,
-      sleep: async (ms) => {
-        now += ms;
-        if (!released && now - start >= 1_000) {
-          released = true;
-          await write(KEY, "from-the-other-one", now + HOUR);
-          await rm(lockPath);
-        }
-        await yieldOnce();
-      },
-    };
+    const { clock, released } = await heldLock(1_000, (now) => write(KEY, "from-the-other-one", now + HOUR));
     const strategy = planned(() => ({}));
     const { rt, done } = await runGetToken(strategy, ["--cache-dir", dir], { clock, isProcessAlive: () => true });
     await done;
-    expect(released).toBe(true);
+    expect(released()).toBe(true);
     expect(strategy.calls).toBe(0);
     expect(stdoutToken(rt.stdout.text())).toBe("from-the-other-one");
     expect(remembered.map((served) => served.entry)).toEqual([tokenEntryName(KEY)]);
@@ -393,21 +386,12 @@ describe("the access-token cache", () => {
   });
 
   test("a lock that stays held past --timeout is the lock's timeout error, without a login", async () => {
-    const start = Date.now();
-    let now = start;
-    await writeFile(join(dir, `${tokenEntryName(KEY)}.lock`), JSON.stringify({ pid: 31337, host: hostname(), since: start }));
-    const clock: Clock = {
-      now: () => now,
-      sleep: async (ms) => {
-        now += ms;
-        await yieldOnce();
-      },
-    };
+    const { clock, waited } = await heldLock();
     const strategy = planned(() => ({}));
     const { done } = await runGetToken(strategy, ["--cache-dir", dir, "--timeout", "10s"], { clock, isProcessAlive: () => true });
     await expect(done).rejects.toThrow(expect.objectContaining({ name: "CacheLockTimeoutError" }));
-    expect(now - start).toBeGreaterThanOrEqual(10_000);
-    expect(now - start).toBeLessThan(11_000);
+    expect(waited()).toBeGreaterThanOrEqual(10_000);
+    expect(waited()).toBeLessThan(11_000);
     expect(strategy.calls).toBe(0);
   });
 });

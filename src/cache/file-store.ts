@@ -3,11 +3,12 @@
 // set of entry names, so that clearing one removes its files and nothing else in a directory that
 // may be kubectl's cache dir too (KUBECACHEDIR, decision 4).
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { CacheError } from "../errors.js";
 import { goPathError, isErrno } from "../os-error.js";
 import type { TokenStore } from "./store.js";
+import { cacheDirRefusal, currentUid, MAX_ENTRY_BYTES, readCacheFile } from "./trust.js";
 
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
@@ -33,10 +34,24 @@ export interface FileStoreSettings {
   readonly now: () => number;
   /** The entry names this store owns; it reads, writes and clears no others. */
   readonly owns: (entryName: string) => boolean;
+  /** The largest file read as an entry (MAX_ENTRY_BYTES by default). */
+  readonly maxBytes?: number;
+  /** Told of a file or directory another user could have written (trust.ts), which is then neither read nor written. */
+  readonly refused?: ((path: string, reason: string) => void) | undefined;
+  /** The user the files must belong to (the process's by default; undefined where there are no uids). */
+  readonly uid?: number | undefined;
 }
 
 export function createFileStore(settings: FileStoreSettings): TokenStore {
   const { dir, now, owns } = settings;
+  const uid = "uid" in settings ? settings.uid : currentUid();
+  const maxBytes = settings.maxBytes ?? MAX_ENTRY_BYTES;
+  /** True, once reported, when someone else could write the dir: nothing in it is read, nothing is put in it. */
+  const dirRefused = async (): Promise<boolean> => {
+    const reason = await cacheDirRefusal(dir, uid);
+    if (reason !== undefined) settings.refused?.(dir, reason);
+    return reason !== undefined;
+  };
   const pathOf = (name: string): string => {
     // A programming error, not a cache failure: an entry outside the store would survive clear().
     if (!owns(name) || name.includes("/") || name.includes("\\")) throw new Error(`the cache store in ${dir} does not own the entry ${name}`);
@@ -71,15 +86,30 @@ export function createFileStore(settings: FileStoreSettings): TokenStore {
     lockDir: dir,
     async read(name) {
       const path = pathOf(name);
+      if (await dirRefused()) return null;
+      let read;
       try {
-        return await readFile(path, "utf8");
+        read = await readCacheFile(path, uid, maxBytes);
       } catch (err) {
-        if (isErrno(err, "ENOENT")) return null;
         throw cacheError("read", path, err);
+      }
+      switch (read.kind) {
+        case "text":
+          return read.text;
+        case "missing":
+          return null;
+        case "refused":
+          settings.refused?.(path, read.reason);
+          return null;
+        case "not-an-entry":
+          // No entry can be read from it: empty content, which every reader takes for a corrupt entry and sets aside.
+          return "";
       }
     },
     async write(name, content) {
       const target = pathOf(name);
+      // The temp file is created exclusively and renamed over the name, so nothing already there is written through.
+      if (await dirRefused()) return;
       await ensurePrivateDir(dir);
       const temp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
       try {
@@ -99,6 +129,7 @@ export function createFileStore(settings: FileStoreSettings): TokenStore {
     },
     async setAside(name) {
       const path = pathOf(name);
+      if (await dirRefused()) return undefined;
       const aside = `${path}.corrupt-${new Date(now()).toISOString().replace(/[:.]/g, "-")}`;
       return rename(path, aside).then(
         () => aside,

@@ -11,13 +11,14 @@
 // and without them `npm ci` still succeeds but leaves it out; this backend then reports the
 // keychain unavailable, as it does in a container without a Secret Service.
 import { randomBytes } from "node:crypto";
-import { readFile as fsReadFile, realpath, unlink } from "node:fs/promises";
+import { realpath, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { CacheError, KubeloginError } from "../errors.js";
 import { isErrno } from "../os-error.js";
 import { mergeMsalCache } from "./msal-merge.js";
 import type { TokenStore } from "./store.js";
+import { currentUid, MAX_STATE_BYTES, readCacheFile } from "./trust.js";
 
 /** What this backend needs from a keychain library (keytar's calls, by name). */
 export interface Keychain {
@@ -123,9 +124,10 @@ export function createKeychainStore(settings: KeychainStoreSettings): TokenStore
   const fileOf = (name: string): string => join(cacheDir, name);
   const readFile = async (name: string): Promise<string | null> => {
     try {
-      return await fsReadFile(fileOf(name), "utf8");
+      const read = await readCacheFile(fileOf(name), currentUid(), MAX_STATE_BYTES);
+      // A file another user could have written, or a FIFO: not a blob to merge (the file store reports and sets it aside).
+      return read.kind === "text" ? read.text : null;
     } catch (err) {
-      if (isErrno(err, "ENOENT")) return null;
       throw new CacheError(`could not read ${fileOf(name)}: ${describeKeychainFailure(err)}`, { cause: err });
     }
   };

@@ -10,6 +10,7 @@ import { CacheError, CacheLockTimeoutError, type LockHolder } from "../errors.js
 import { isErrno } from "../os-error.js";
 import type { Clock } from "../runtime.js";
 import { cacheError, ensurePrivateDir } from "./file-store.js";
+import { cacheDirRefusal, currentUid } from "./trust.js";
 
 /** A holder touches its lock this often, so a long hold (a device-code sign-in waiting on a person) stays fresh. */
 const REFRESH_MS = 5_000;
@@ -31,6 +32,8 @@ export interface LockOptions {
 }
 
 export async function withLock<T>(lockPath: string, options: LockOptions, work: () => Promise<T>): Promise<T> {
+  // A dir another user could write holds no cache (trust.ts): there is nothing to guard, and no lock file goes there.
+  if ((await cacheDirRefusal(dirname(lockPath), currentUid())) !== undefined) return work();
   const release = await acquireLock(lockPath, options);
   try {
     return await work();

@@ -6,9 +6,15 @@ export interface TokenStore {
   readonly location: string;
   /** Where lock files live: every backend locks through the filesystem (cache/lock.ts). */
   readonly lockDir: string;
-  /** The entry, or null when there is none. */
+  /**
+   * The entry, or null when there is none or another user could have written it (cache/trust.ts);
+   * "" for a file that can hold no entry (a FIFO, a device, a symlink, too large), read as corrupt.
+   */
   read(name: string): Promise<string | null>;
-  /** Replaces the entry atomically: a reader sees the old or the new content, never a mix. */
+  /**
+   * Replaces the entry atomically: a reader sees the old or the new content, never a mix. Writes
+   * nothing where another user could write the directory.
+   */
   write(name: string, content: string): Promise<void>;
   /** Moves an unreadable entry out of the way (kept for inspection) so it can be rebuilt. */
   setAside(name: string): Promise<string | undefined>;

@@ -10,7 +10,6 @@
 // choice is made lazily, on the first use of the long-lived store, so cache hits never pay for it.
 // `auto` never falls back silently: one warning the first time for a cache dir (remembered in
 // cache-backend.json), and -v 1 names the backend and why on every call.
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { KubeloginError, ValidationError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -27,6 +26,7 @@ import {
   type Keychain,
 } from "./keychain-store.js";
 import type { TokenStore } from "./store.js";
+import { MAX_STATE_BYTES, refusalReporter } from "./trust.js";
 
 export const CACHE_BACKENDS = ["auto", "file", "keychain"] as const;
 export type CacheBackend = (typeof CACHE_BACKENDS)[number];
@@ -91,8 +91,9 @@ export function createStores(settings: CacheSettings): CacheStores {
   const backend = settings.backend ?? "file";
   const origin = settings.backendOrigin ?? "default";
   const env = settings.env ?? {};
-  const files = createFileStore({ dir: cacheDir, now: settings.now, owns: isLongLivedEntry });
-  const accessTokens = createFileStore({ dir: cacheDir, now: settings.now, owns: isAccessTokenEntry });
+  const refused = refusalReporter(log);
+  const files = createFileStore({ dir: cacheDir, now: settings.now, owns: isLongLivedEntry, maxBytes: MAX_STATE_BYTES, refused });
+  const accessTokens = createFileStore({ dir: cacheDir, now: settings.now, owns: isAccessTokenEntry, refused });
 
   let keychainLoad: Promise<Keychain> | undefined;
   const keychain = (): Promise<Keychain> => {
@@ -113,8 +114,8 @@ export function createStores(settings: CacheSettings): CacheStores {
 
   const readState = async (): Promise<BackendState | undefined> => {
     try {
-      const parsed = JSON.parse(await readFile(join(cacheDir, BACKEND_STATE), "utf8")) as BackendState;
-      if (parsed.longLived === "keychain" || parsed.longLived === "file") return parsed;
+      const parsed = JSON.parse((await files.read(BACKEND_STATE)) ?? "null") as BackendState | null;
+      if (parsed?.longLived === "keychain" || parsed?.longLived === "file") return parsed;
     } catch {
       // None yet, or unreadable: as if never tried.
     }

@@ -5,12 +5,13 @@
 // the proxy and CA settings, and with --get-token the decoded claims of a fresh token (never the
 // token itself). Text for people, `-o json` for tools; exit 0 when nothing is wrong, 1 otherwise.
 import { constants } from "node:fs";
-import { access, open, readdir, readFile, realpath, stat } from "node:fs/promises";
+import { access, lstat, open, readdir, realpath, stat } from "node:fs/promises";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createStores, parseCacheBackend, type CacheBackend } from "../cache/stores.js";
 import { isFresh, parseTokenEntry, tokenEntryName } from "../cache/token-cache.js";
 import { STALE_MS } from "../cache/lock.js";
+import { foreignWriter, MAX_ENTRY_BYTES, readCacheFile } from "../cache/trust.js";
 import { KubeloginError, UsageError } from "../errors.js";
 import { getToken } from "../exec/get-token.js";
 import { loadKubeconfig } from "../kubeconfig/load.js";
@@ -38,6 +39,8 @@ const messages = {
   cacheUnwritable: (dir: string, why: string) => `the cache dir ${dir} is not writable (${why}): every call signs in again`,
   cacheNotPrivate: (dir: string, mode: string) => `the cache dir ${dir} is readable by others (mode ${mode}); kubelogin creates it 0700`,
   cacheOwner: (dir: string) => `the cache dir ${dir} belongs to another user`,
+  cacheShared: (dir: string, why: string) => `the cache dir ${dir} is not this user's alone (${why}): kubelogin neither reads nor writes its cache there, so every call signs in again`,
+  untrustedFile: (path: string, why: string) => `kubelogin does not use ${path} (${why}): remove it`,
   staleLocks: (count: number) => `${count} stale lock file(s) left by crashed runs (they are broken automatically)`,
   corrupt: (count: number) => `${count} unreadable token cache entr${count === 1 ? "y" : "ies"} (set aside at the next call)`,
   audMismatch: (aud: string, serverId: string) => `the token's audience ${aud} is not the server id ${serverId}: the cluster answers "Unauthorized"; check --server-id`,
@@ -160,6 +163,8 @@ async function kindOf(path: string, self: string): Promise<PluginInfo["kind"]> {
 
 interface CacheHealth {
   writable: boolean;
+  /** Only this user could have written it: the files in it are worth checking one by one. */
+  ownOnly: boolean;
   problems: string[];
   warnings: string[];
 }
@@ -179,19 +184,32 @@ async function cacheDirHealth(dir: string, uid: number | undefined): Promise<Cac
   else if (!info.isDirectory()) why = `${existing} is not a directory`;
   else if (await access(existing, constants.W_OK | constants.X_OK).then(() => false, () => true)) why = `${existing} is not writable`;
   if (why !== undefined) problems.push(messages.cacheUnwritable(dir, why));
+  let ownOnly = true;
   if (why === undefined && info !== undefined && existing === resolve(dir)) {
     if ((info.mode & 0o077) !== 0) warnings.push(messages.cacheNotPrivate(dir, `0${(info.mode & 0o777).toString(8)}`));
+    const shared = foreignWriter(info, uid);
+    ownOnly = shared === undefined;
     if (uid !== undefined && info.uid !== uid) problems.push(messages.cacheOwner(dir));
+    else if (shared !== undefined) problems.push(messages.cacheShared(dir, shared));
   }
-  return { writable: why === undefined, problems, warnings };
+  return { writable: why === undefined, ownOnly, problems, warnings };
 }
 
-async function cacheEntries(dir: string, now: number): Promise<{ staleLocks: number; corrupt: number }> {
+/** What kubelogin reads back from the cache dir: token entries, the fast path's indexes, auth records, MSAL's blobs. */
+const CACHE_FILE = /^(?:token-[^/]+|fast-[0-9a-f]{32}|auth(?:-[0-9a-f]{40})?|msal-[^/]+)\.json$/;
+
+async function cacheEntries(dir: string, now: number, uid: number | undefined): Promise<{ staleLocks: number; corrupt: number; untrusted: string[] }> {
   const names = await readdir(dir).catch(() => [] as string[]);
   let staleLocks = 0;
   let corrupt = 0;
+  const untrusted: string[] = [];
   for (const name of names) {
     const path = join(dir, name);
+    if (CACHE_FILE.test(name)) {
+      const info = await lstat(path).catch(() => undefined);
+      const why = info === undefined ? undefined : info.isFile() ? foreignWriter(info, uid) : "it is not a regular file";
+      if (why !== undefined) untrusted.push(messages.untrustedFile(path, why));
+    }
     if (name.endsWith(".lock")) {
       const info = await stat(path).catch(() => undefined);
       if (info && now - info.mtimeMs > STALE_MS) staleLocks++;
@@ -200,11 +218,13 @@ async function cacheEntries(dir: string, now: number): Promise<{ staleLocks: num
       if (text !== null && parseTokenEntry(text, now).kind === "corrupt") corrupt++;
     }
   }
-  return { staleLocks, corrupt };
+  return { staleLocks, corrupt, untrusted };
 }
 
-function readFileText(path: string): Promise<string | null> {
-  return readFile(path, "utf8").catch(() => null);
+/** A FIFO or a device where an entry was must not hang doctor, nor a file someone else wrote be trusted. */
+async function readFileText(path: string): Promise<string | null> {
+  const read = await readCacheFile(path, process.getuid?.(), MAX_ENTRY_BYTES).catch(() => undefined);
+  return read?.kind === "text" ? read.text : null;
 }
 
 function claimsOf(jwt: string): Record<string, unknown> | undefined {
@@ -355,7 +375,9 @@ export async function diagnose(args: readonly string[], ctx: CommandContext): Pr
   const health = await cacheDirHealth(o.cacheDir, process.getuid?.());
   problems.push(...health.problems);
   warnings.push(...health.warnings);
-  const entries = await cacheEntries(o.cacheDir, rt.clock.now());
+  const entries = await cacheEntries(o.cacheDir, rt.clock.now(), process.getuid?.());
+  // In a shared dir its own problem says it all: none of the files in it is used.
+  if (health.ownOnly) problems.push(...entries.untrusted);
   if (entries.staleLocks > 0) warnings.push(messages.staleLocks(entries.staleLocks));
   if (entries.corrupt > 0) warnings.push(messages.corrupt(entries.corrupt));
   let tokenState: NonNullable<DoctorReport["cache"]>["token"] = { state: "none", expiresOn: null };

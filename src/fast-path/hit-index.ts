@@ -9,11 +9,12 @@
 // replaced certificate, a stale or missing entry) makes it answer nothing, and the full CLI runs
 // from the start and does whatever it does, rewriting the index. So the index can only be stale
 // in a way the full CLI would also not notice, and it never holds a secret: values are hashed.
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { readdir, stat, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { isFresh, parseTokenEntry } from "../cache/token-cache.js";
 import type { TokenStore } from "../cache/store.js";
+import { assertTrustedDirSync, readTrustedFileSync } from "../cache/trust.js";
 import { formatExecCredential } from "../exec/exec-credential.js";
 import { V1, V1BETA1, type ExecApiVersion } from "../exec/exec-info.js";
 import type { LoginPlan } from "../login/types.js";
@@ -150,16 +151,18 @@ function parseIndex(text: string): HitIndex | undefined {
 /**
  * Answers the call from its index: writes the ExecCredential to `stdout` and returns true, or
  * returns false having written nothing (no index, anything changed, a stale entry, an unreadable
- * file) or with a write that failed, which the full CLI makes again and reports.
+ * file, a file or dir another user could have written) or with a write that failed, which the full CLI makes again and reports.
  */
 export function serveFromIndex(call: Invocation, now: number, stdout: Output): boolean {
   try {
     const dir = indexDir(call.argv, call.env);
     if (dir === undefined) return false;
-    const index = parseIndex(readFileSync(join(dir, indexName(call)), "utf8"));
+    // Only what this user alone could have written is served (cache/trust.ts); the full CLI reports what is not.
+    assertTrustedDirSync(dir, call.uid);
+    const index = parseIndex(readTrustedFileSync(join(dir, indexName(call)), call.uid));
     if (index === undefined || envDigest(index.env, call.env) !== index.envDigest) return false;
     if (!index.files.every(([path, stamp]) => fileStamp(path) === stamp)) return false;
-    const read = parseTokenEntry(readFileSync(join(dir, index.entry), "utf8"), now);
+    const read = parseTokenEntry(readTrustedFileSync(join(dir, index.entry), call.uid), now);
     if (read.kind !== "hit" || !isFresh(read.token, now)) return false;
     stdout.write(formatExecCredential(index.apiVersion, read.token));
     return true;

@@ -5,10 +5,10 @@
 // both stay signed in. A record is only used for the authority, tenant and client it was written
 // for. Light on purpose: plan() reads it on the cached path.
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createFileStore } from "../cache/file-store.js";
 import type { TokenStore } from "../cache/store.js";
+import { currentUid, MAX_ENTRY_BYTES, readCacheFile } from "../cache/trust.js";
 
 /** azidentity's AuthenticationRecord, keys in its order (upstream's auth.json). */
 export interface AuthenticationRecord {
@@ -35,6 +35,8 @@ export interface RecordTarget {
 export interface RecordFiles {
   /** The cache dir; `<cache-dir>/auth.json` is GetTokenOptions.authRecordCacheFile. */
   readonly cacheDir: string;
+  /** Told of a record another user could have written (cache/trust.ts), which is not used. */
+  readonly refused?: (path: string, reason: string) => void;
 }
 
 /** Upstream's record file name (compat spec §4.1). */
@@ -97,9 +99,12 @@ export function recordMatches(record: AuthenticationRecord, target: RecordTarget
   );
 }
 
-async function readRecordFile(path: string): Promise<AuthenticationRecord | undefined> {
+async function readRecordFile(path: string, files: RecordFiles): Promise<AuthenticationRecord | undefined> {
   try {
-    return parseRecord(await readFile(path, "utf8"));
+    const read = await readCacheFile(path, currentUid(), MAX_ENTRY_BYTES);
+    if (read.kind === "refused") files.refused?.(path, read.reason);
+    // A FIFO or a device is no record either, and the next sign-in's write replaces it.
+    return read.kind === "text" ? parseRecord(read.text) : undefined;
   } catch {
     // Missing or unreadable: no record, as upstream (which logs it at -v 5).
     return undefined;
@@ -121,9 +126,9 @@ export async function findRecord(
   accept: (record: AuthenticationRecord) => boolean = () => true,
 ): Promise<AuthenticationRecord | undefined> {
   const [oursPath, sharedPath] = recordPaths(files, target) as [string, string];
-  const ours = await readRecordFile(oursPath);
+  const ours = await readRecordFile(oursPath, files);
   if (ours && ours.clientId.toLowerCase() === target.clientId.toLowerCase() && accept(ours)) return ours;
-  const shared = await readRecordFile(sharedPath);
+  const shared = await readRecordFile(sharedPath, files);
   if (shared && recordMatches(shared, target) && accept(shared)) return shared;
   return undefined;
 }
@@ -135,7 +140,7 @@ export async function findRecord(
  * upstream's file.
  */
 export function recordStore(files: RecordFiles, now: () => number): TokenStore {
-  return createFileStore({ dir: files.cacheDir, now, owns: (name) => name === AUTH_JSON || TARGET_RECORD_PATTERN.test(name) });
+  return createFileStore({ dir: files.cacheDir, now, owns: (name) => name === AUTH_JSON || TARGET_RECORD_PATTERN.test(name), refused: files.refused });
 }
 
 /** Writes ours, then upstream's. */

@@ -4,6 +4,7 @@
 // record; failures wrapped as upstream's. Loaded on the cold path only: it imports MSAL.
 import { AuthError, InteractionRequiredAuthError, type AccountInfo, type AuthenticationResult, type PublicClientApplication } from "@azure/msal-node";
 import { AuthenticationError, type KubeloginError } from "../errors.js";
+import { refusalReporter } from "../cache/trust.js";
 import { findRecord, recordFor, recordStore, saveRecord, USER_SIGN_IN_CACHE_ENTRY, type AuthenticationRecord, type RecordFiles, type RecordTarget } from "./auth-record.js";
 import type { EntraTarget } from "./authority.js";
 import { createPublicClient } from "./msal/client.js";
@@ -54,14 +55,15 @@ export async function signInUser(flow: UserSignIn, deps: LoginDeps): Promise<Acc
   const app = createPublicClient({ authorityHost: target.authorityHost, tenantId: target.tenantId, clientId, persistAs: USER_SIGN_IN_CACHE_ENTRY }, deps);
   const scopes = [target.scope];
   const recordTarget: RecordTarget = { authorityHost: target.authorityHost, tenantId: target.tenantId, clientId };
+  const files: RecordFiles = { ...flow.files, refused: refusalReporter(deps.log) };
   const saveRecordOf = async (account: AccountInfo): Promise<void> => {
     // Upstream fails here; a cache dir that cannot be written must not fail the sign-in that just succeeded.
-    await saveRecord(recordStore(flow.files, deps.rt.clock.now), recordTarget, recordFor(account, clientId)).catch((err: unknown) => {
+    await saveRecord(recordStore(files, deps.rt.clock.now), recordTarget, recordFor(account, clientId)).catch((err: unknown) => {
       deps.log.warn(messages.recordNotStored((err as Error).message));
     });
   };
 
-  const record = flow.silent === false ? undefined : await findRecord(flow.files, recordTarget, flow.acceptRecord);
+  const record = flow.silent === false ? undefined : await findRecord(files, recordTarget, flow.acceptRecord);
   const step: SignInStep = record ? "failed to get token" : "failed to authenticate";
   if (!record && flow.silent !== false) deps.log.v(5, "no stored record; calling Authenticate");
   const account = record

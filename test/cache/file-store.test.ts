@@ -1,12 +1,14 @@
 // The file backend against a real temp dir: private modes, atomic replace, set-aside, typed
 // errors, and a clear that removes exactly what the store owns.
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isMainThread } from "node:worker_threads";
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { createFileStore, ORPHANED_TEMP_MS } from "../../src/cache/file-store.js";
+import { readCachedToken } from "../../src/cache/token-cache.js";
 import { CacheError } from "../../src/errors.js";
 import { openDescriptorsUnder } from "../support/open-files.js";
 
@@ -309,5 +311,65 @@ describe("createFileStore", () => {
     now += 1;
     await store.write("a.json", "a3");
     expect((await readdir(dir)).sort()).toEqual(["a.json", "c.0123456789ab.tmp.json", "d.json.0123456789ab.tmp", "e.json.0123456789ab.tmp"]);
+  });
+});
+
+describe("a cache dir or entry another user could have written", () => {
+  const trackedStore = (dir: string) => {
+    const refusals: string[] = [];
+    const store = createFileStore({ dir, now: () => NOW, owns: (name) => name.endsWith(".json"), refused: (path, reason) => refusals.push(`${path}: ${reason}`) });
+    return { store, refusals };
+  };
+
+  it("in a dir others may write (1777), reads nothing, writes nothing and sets nothing aside, and says so", async () => {
+    const dir = join(root, "shared");
+    await mkdir(dir);
+    await chmod(dir, 0o1777);
+    await writeFile(join(dir, "entry.json"), "planted", { mode: 0o600 });
+    const { store, refusals } = trackedStore(dir);
+    expect(await store.read("entry.json")).toBeNull();
+    await store.write("entry.json", "mine");
+    await store.write("other.json", "mine");
+    expect(await store.setAside("entry.json")).toBeUndefined();
+    expect(await readdir(dir)).toEqual(["entry.json"]);
+    expect(await readFile(join(dir, "entry.json"), "utf8")).toBe("planted");
+    expect(new Set(refusals)).toEqual(new Set([`${dir}: it is writable by its group or others (mode 01777)`]));
+  });
+
+  it("in the user's own dir, does not read an entry a group or others may write, and replaces it with a private one", async () => {
+    const dir = join(root, "cache");
+    await mkdir(dir, { mode: 0o700 });
+    await writeFile(join(dir, "entry.json"), "written by anyone");
+    await chmod(join(dir, "entry.json"), 0o666);
+    const { store, refusals } = trackedStore(dir);
+    expect(await store.read("entry.json")).toBeNull();
+    expect(refusals).toEqual([`${join(dir, "entry.json")}: it is writable by its group or others (mode 0666)`]);
+    await store.write("entry.json", "mine");
+    expect(await modeOf(join(dir, "entry.json"))).toBe(0o600);
+    expect(await store.read("entry.json")).toBe("mine");
+  });
+
+  it("takes a dir owned by another user for a shared one", async () => {
+    const dir = join(root, "cache");
+    await mkdir(dir, { mode: 0o700 });
+    const refusals: string[] = [];
+    const store = createFileStore({ dir, now: () => NOW, owns: () => true, uid: (process.getuid?.() ?? 0) + 1, refused: (path) => refusals.push(path) });
+    await store.write("entry.json", "mine");
+    expect(await readdir(dir)).toEqual([]);
+    expect(refusals).toEqual([dir]);
+  });
+
+  it("reads a FIFO or a link to /dev/zero as a corrupt entry, without blocking, which readCachedToken sets aside", async () => {
+    const dir = join(root, "cache");
+    await mkdir(dir, { mode: 0o700 });
+    execFileSync("mkfifo", [join(dir, "fifo.json")]);
+    await symlink("/dev/zero", join(dir, "zero.json"));
+    const store = fileStore(dir);
+    for (const name of ["fifo.json", "zero.json"]) {
+      const corrupt: (string | undefined)[] = [];
+      expect(await readCachedToken(store, name, (aside) => corrupt.push(aside), NOW)).toBeUndefined();
+      expect(corrupt).toHaveLength(1);
+      expect(corrupt[0]).toMatch(new RegExp(`^${join(dir, name)}\\.corrupt-`));
+    }
   });
 });

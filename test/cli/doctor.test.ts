@@ -1,6 +1,7 @@
 // `kubelogin doctor` in-process: real kubeconfig files, a `kubelogin` on PATH, the real get-token
 // use case against fake Entra for --get-token. The report never contains a token or a secret.
-import { mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { chmod, mkdir, mkdtemp, readdir, readFile, symlink, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -115,6 +116,27 @@ test("an unwritable cache dir is a problem (a path under a regular file, so it h
   const rt = runtimeFor(s);
   expect(await run(["doctor"], rt)).toBe(1);
   expect(rt.stdout.text()).toContain(`problem: the cache dir ${join(root, "file", "cache")} is not writable (${join(root, "file")} is not a directory)`);
+});
+
+test("a cache dir others may write, and cache files a group or others may write or that are no regular file, are problems; a FIFO does not hang it", async () => {
+  const s = await setup();
+  expect(await run(["get-token", ...(await execArgs(s))], runtimeFor(s, { AZURE_CLIENT_SECRET: APP.secret }))).toBe(0);
+  const names = await readdir(s.cacheDir);
+  const entry = names.find((name) => name.startsWith("token-"))!;
+  const index = names.find((name) => name.startsWith("fast-"))!;
+  await chmod(join(s.cacheDir, index), 0o666);
+  await unlink(join(s.cacheDir, entry));
+  execFileSync("mkfifo", [join(s.cacheDir, entry)]);
+  const files = runtimeFor(s);
+  expect(await run(["doctor"], files)).toBe(1);
+  expect(files.stdout.text()).toContain(`problem: kubelogin does not use ${join(s.cacheDir, index)} (it is writable by its group or others (mode 0666)): remove it`);
+  expect(files.stdout.text()).toContain(`problem: kubelogin does not use ${join(s.cacheDir, entry)} (it is not a regular file): remove it`);
+
+  await chmod(s.cacheDir, 0o1777);
+  const shared = runtimeFor(s);
+  expect(await run(["doctor"], shared)).toBe(1);
+  expect(shared.stdout.text()).toContain(`problem: the cache dir ${s.cacheDir} is not this user's alone (it is writable by its group or others (mode 01777)): kubelogin neither reads nor writes its cache there`);
+  expect(shared.stdout.text()).not.toContain("kubelogin does not use");
 });
 
 test("a context whose user has no exec stanza, a missing kubelogin on PATH, and --context", async () => {

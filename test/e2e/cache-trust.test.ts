@@ -167,3 +167,39 @@ describe("a FIFO or a link to /dev/zero where an entry was", () => {
     }
   }
 });
+
+const NODE_MAJOR = Number(process.versions.node.split(".")[0]);
+
+describe(`the compiled-code cache (Node 22 and later)${NODE_MAJOR >= 22 ? "" : " (skipped: Node 20 has no compile cache)"}`, () => {
+  const compiledFiles = async (cacheDir: string): Promise<string[]> =>
+    (await readdir(join(cacheDir, "node-compile-cache"), { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile()).map((e) => e.name);
+  // Anything but a get-token loads the full CLI, which turns the compile cache on.
+  const runFullCli = (cacheDir: string) => run(process.execPath, [KUBELOGIN_BIN, "--version"], { PATH: process.env.PATH ?? "/usr/bin:/bin", KUBECACHEDIR: cacheDir });
+
+  test.skipIf(NODE_MAJOR < 22)("is used in the user's own private cache dir, and not where another user could have put compiled code", async () => {
+    const root = await mkdtemp(join(tmpdir(), "kubelogin-compile-cache-"));
+    try {
+      const own = join(root, "own");
+      expect((await runFullCli(own)).code).toBe(0);
+      expect(await compiledFiles(own)).not.toEqual([]);
+
+      // A cache dir others may write: its compile cache could be anyone's.
+      const shared = join(root, "shared");
+      await mkdir(join(shared, "node-compile-cache"), { recursive: true, mode: 0o700 });
+      await chmod(shared, 0o1777);
+      expect((await runFullCli(shared)).code).toBe(0);
+      expect(await compiledFiles(shared)).toEqual([]);
+
+      // A compile cache dir of another user's in the user's own cache dir (root alone can make one here).
+      if (process.getuid?.() === 0) {
+        const planted = join(root, "planted");
+        await mkdir(join(planted, "node-compile-cache"), { recursive: true, mode: 0o700 });
+        await chown(join(planted, "node-compile-cache"), ATTACKER.uid, ATTACKER.gid);
+        expect((await runFullCli(planted)).code).toBe(0);
+        expect(await compiledFiles(planted)).toEqual([]);
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -2,7 +2,8 @@
 // cache entry, the fast path answers from it while nothing the answer depended on has changed.
 // Real files in a temp cache dir, the real get-token use case with strategies of the test's own
 // (their plans read the variables and files a real plan would), the real reader.
-import { mkdtemp, readdir, readFile, rm, unlink, utimes, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { chmod, mkdtemp, readdir, readFile, rename, rm, symlink, unlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -271,4 +272,41 @@ test(`at most ${MAX_INDEXES} indexes stay: the oldest go when one is written`, a
   // The six oldest went (five too many, plus room for the new one).
   expect(left.filter((name) => /^fast-0{30}0[0-5]\.json$/.test(name))).toEqual([]);
   expect(fastRun(call)).toBeDefined();
+});
+
+describe("only what the user alone could have written is served", () => {
+  test("not in a dir others may write (sticky or not), nor from an index or entry a group or others may write or another user owns", async () => {
+    const call = callWith();
+    const first = await fullRun(strategyOf({}), call);
+    expect(fastRun(call)).toBe(first);
+    const [index] = await indexFiles();
+    const entry = (await readdir(dir)).find((name) => name.startsWith("token-"))!;
+    for (const mode of [0o1777, 0o777, 0o770]) {
+      await chmod(dir, mode);
+      expect(fastRun(call)).toBeUndefined();
+    }
+    await chmod(dir, 0o700);
+    expect(fastRun(call)).toBe(first);
+    for (const name of [index!, entry]) {
+      await chmod(join(dir, name), 0o620);
+      expect(fastRun(call)).toBeUndefined();
+      await chmod(join(dir, name), 0o600);
+    }
+    expect(fastRun(call)).toBe(first);
+    // Named for another uid, the files are still this user's (dir and all): never served to that uid.
+    await rename(join(dir, index!), join(dir, indexName({ ...call, uid: OWN_UID + 1 })));
+    expect(fastRun({ ...call, uid: OWN_UID + 1 })).toBeUndefined();
+  });
+
+  test("a FIFO or a link to /dev/zero where the entry was answers nothing, at once", async () => {
+    const call = callWith();
+    await fullRun(strategyOf({}), call);
+    const entry = (await readdir(dir)).find((name) => name.startsWith("token-"))!;
+    await unlink(join(dir, entry));
+    execFileSync("mkfifo", [join(dir, entry)]);
+    expect(fastRun(call)).toBeUndefined();
+    await unlink(join(dir, entry));
+    await symlink("/dev/zero", join(dir, entry));
+    expect(fastRun(call)).toBeUndefined();
+  });
 });

@@ -1,6 +1,20 @@
 // The authentication record: upstream's auth.json bytes, tolerant reading, and matching to the request.
-import { describe, expect, test } from "vitest";
-import { parseRecord, recordMatches, serializeRecord, targetRecordName, userCacheKey, type AuthenticationRecord } from "../../src/login/auth-record.js";
+import { execFileSync } from "node:child_process";
+import { chmod, mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, onTestFinished, test } from "vitest";
+import {
+  findRecord,
+  parseRecord,
+  recordMatches,
+  recordStore,
+  saveRecord,
+  serializeRecord,
+  targetRecordName,
+  userCacheKey,
+  type AuthenticationRecord,
+} from "../../src/login/auth-record.js";
 
 const RECORD: AuthenticationRecord = {
   authority: "https://login.microsoftonline.com",
@@ -48,5 +62,29 @@ describe("authentication record", () => {
   test("the access-token key carries the signed-in account", () => {
     const target = { authorityHost: TARGET.authorityHost, tenantId: TARGET.tenantId, scope: "x/.default" };
     expect(userCacheKey("devicecode", target, RECORD.clientId, RECORD)).not.toEqual(userCacheKey("devicecode", target, RECORD.clientId, { ...RECORD, homeAccountId: "other" }));
+  });
+});
+
+describe("whose record is used", () => {
+  test("not one a group or others may write, nor one in a dir others may write, and each is reported; a FIFO is none, at once", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kubelogin-auth-record-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const refusals: string[] = [];
+    const files = { cacheDir: dir, refused: (path: string) => refusals.push(path) };
+    await writeFile(join(dir, "auth.json"), serializeRecord(RECORD), { mode: 0o600 });
+    expect(await findRecord(files, TARGET)).toEqual(RECORD);
+    await chmod(join(dir, "auth.json"), 0o664);
+    expect(await findRecord(files, TARGET)).toBeUndefined();
+    expect(refusals).toEqual([join(dir, "auth.json")]);
+    await chmod(join(dir, "auth.json"), 0o600);
+    await chmod(dir, 0o1777);
+    // Saved nowhere: the dir is not the user's alone.
+    await saveRecord(recordStore(files, Date.now), TARGET, { ...RECORD, username: "mallory" });
+    expect(await readFile(join(dir, "auth.json"), "utf8")).toBe(serializeRecord(RECORD));
+    expect(refusals).toContain(dir);
+    await chmod(dir, 0o700);
+    await unlink(join(dir, "auth.json"));
+    execFileSync("mkfifo", [join(dir, "auth.json")]);
+    expect(await findRecord(files, TARGET)).toBeUndefined();
   });
 });

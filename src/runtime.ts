@@ -1,9 +1,11 @@
 // The edges of the process as plain values. nodeRuntime() is the only code besides main.ts that
 // touches `process`; tests build their own Runtime with a fixed clock, an env record and buffers.
 import { homedir } from "node:os";
+import type { SecureContext } from "node:tls";
 import type { Env } from "./options/resolve.js";
 import { proxyFor } from "./proxy.js";
 import { fdOutput } from "./stdio.js";
+import { trustedContext } from "./trust.js";
 
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -120,20 +122,31 @@ async function openSystemBrowser(env: Env, url: string): Promise<void> {
 }
 
 /**
- * Node's global fetch ignores HTTPS_PROXY / HTTP_PROXY / NO_PROXY. This one sends a request
- * through the proxy the given environment names for it (proxy.ts), with undici's ProxyAgent
- * (CONNECT for https), and connects directly otherwise. undici is loaded only when a request
- * needs a proxy, so a cached get-token and a direct request never load it.
+ * Node's global fetch ignores HTTPS_PROXY / HTTP_PROXY / NO_PROXY and trusts only Node's own CAs.
+ * This one sends a request through the proxy the given environment names for it (proxy.ts), with
+ * undici's ProxyAgent (CONNECT for https), and trusts the system's CAs as well (trust.ts), for the
+ * server and for an https proxy alike. The certificates are read at the first https request, and
+ * undici is loaded only when a request needs a proxy or the system's CAs, so a cached get-token
+ * never does either.
  */
-export function proxyAwareFetch(env: Env): typeof fetch {
+export function proxyAwareFetch(env: Env, platform: NodeJS.Platform): typeof fetch {
   const agents = new Map<string, Promise<import("undici").Dispatcher>>();
+  let trust: { readonly context: SecureContext | undefined } | undefined;
+  const trusted = (): SecureContext | undefined => (trust ??= { context: trustedContext({ env, platform }) }).context;
   return async (input, init) => {
-    const proxy = proxyFor(input instanceof Request ? input.url : input, env);
-    if (proxy === undefined) return fetch(input, init);
-    let agent = agents.get(proxy);
+    const url = input instanceof Request ? input.url : input;
+    const proxy = proxyFor(url, env);
+    const overTls = new URL(url).protocol === "https:" || (proxy !== undefined && new URL(proxy).protocol === "https:");
+    const secureContext = overTls ? trusted() : undefined;
+    if (proxy === undefined && secureContext === undefined) return fetch(input, init);
+    const key = proxy ?? "direct";
+    let agent = agents.get(key);
     if (agent === undefined) {
-      agent = import("undici").then(({ ProxyAgent }) => new ProxyAgent(proxy));
-      agents.set(proxy, agent);
+      const tlsOptions = secureContext === undefined ? {} : { secureContext };
+      agent = import("undici").then(({ Agent, ProxyAgent }) =>
+        proxy === undefined ? new Agent({ connect: tlsOptions }) : new ProxyAgent({ uri: proxy, requestTls: tlsOptions, proxyTls: tlsOptions }),
+      );
+      agents.set(key, agent);
     }
     const [{ fetch: undiciFetch }, dispatcher] = await Promise.all([import("undici"), agent]);
     try {
@@ -141,7 +154,7 @@ export function proxyAwareFetch(env: Env): typeof fetch {
       return (await undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher })) as unknown as Response;
     } catch (err) {
       // So the error can say the proxy was in the way; its origin only, never its credentials.
-      throw Object.assign(err as object, { viaProxy: new URL(proxy).origin });
+      throw proxy === undefined ? err : Object.assign(err as object, { viaProxy: new URL(proxy).origin });
     }
   };
 }
@@ -166,7 +179,7 @@ export function nodeRuntime(): Runtime {
         return (err as NodeJS.ErrnoException).code === "EPERM";
       }
     },
-    fetch: proxyAwareFetch(env),
+    fetch: proxyAwareFetch(env, process.platform),
     spawn: spawnProcess,
     openBrowser: (url) => openSystemBrowser(env, url),
     build: { runtimeVersion: `node ${process.version}`, platform: `${goOs(process.platform)}/${goArch(process.arch)}` },

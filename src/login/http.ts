@@ -147,6 +147,8 @@ const UNTRUSTED = new Set([
   "CERT_UNTRUSTED",
   "CERT_SIGNATURE_FAILURE",
 ]);
+// Both are read: SSL_CERT_FILE as Go (and so kubectl) reads it, NODE_EXTRA_CA_CERTS as Node does.
+const TRUST_CA = "point SSL_CERT_FILE or NODE_EXTRA_CA_CERTS at its CA certificate (a PEM file)";
 const PROXY_HINT = "if this network needs a proxy, set HTTPS_PROXY (and NO_PROXY for hosts reached directly); if one is set, check it";
 
 export interface NetworkErrorOptions {
@@ -169,7 +171,7 @@ export function networkErrorFor(url: string | URL, err: unknown, options: Networ
     const tls = code !== undefined && (UNTRUSTED.has(code) || code.startsWith("CERT_") || code === "ERR_TLS_CERT_ALTNAME_INVALID");
     return new NetworkError(`could not reach ${service} at ${origin} through the proxy ${viaProxy}: ${code ?? message}`, {
       hint: tls
-        ? "the proxy presents its own TLS certificate; point NODE_EXTRA_CA_CERTS at its CA certificate (a PEM file)"
+        ? `the proxy presents its own TLS certificate; ${TRUST_CA}`
         : `check the proxy in HTTPS_PROXY / HTTP_PROXY (address, credentials), or list ${hostname} in NO_PROXY to connect directly`,
       cause: err,
     });
@@ -177,13 +179,13 @@ export function networkErrorFor(url: string | URL, err: unknown, options: Networ
   // The message keeps the bare code (scripts match on it); the hint explains it and says what to do.
   const hint = ((): string => {
     if (code !== undefined && UNTRUSTED.has(code)) {
-      return `${hostname}'s TLS certificate is not trusted; if a proxy or firewall inspects TLS, point NODE_EXTRA_CA_CERTS at its CA certificate (a PEM file)`;
+      return `${hostname}'s TLS certificate is not trusted; if a proxy or firewall inspects TLS, ${TRUST_CA}`;
     }
     if (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID") {
-      return `${hostname}'s TLS certificate is outside its validity period; check this machine's clock; if a proxy inspects TLS, renew its certificate or point NODE_EXTRA_CA_CERTS at its current CA certificate`;
+      return `${hostname}'s TLS certificate is outside its validity period; check this machine's clock; if a proxy inspects TLS, renew its certificate or point SSL_CERT_FILE or NODE_EXTRA_CA_CERTS at its current CA certificate`;
     }
     if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
-      return `the TLS certificate presented is not issued for ${hostname}; check the host in --authority-host; if a proxy inspects TLS, point NODE_EXTRA_CA_CERTS at its CA certificate; ${PROXY_HINT}`;
+      return `the TLS certificate presented is not issued for ${hostname}; check the host in --authority-host; if a proxy inspects TLS, ${TRUST_CA}; ${PROXY_HINT}`;
     }
     if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `${hostname} does not resolve; check the host in --authority-host / --environment; ${PROXY_HINT}`;
     if (code === "ECONNREFUSED") return `nothing accepts connections at ${host}; ${fallback}`;

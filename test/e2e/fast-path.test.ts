@@ -4,12 +4,13 @@
 // loads: a hit loads the entry and nothing else of ours (nor any heavy package), a miss loads the
 // full CLI. The fast path answers from the index the full CLI wrote (src/fast-path/hit-index.ts),
 // so anything the answer depends on that changes sends the call back to the full CLI.
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { KUBELOGIN_BIN, runProcess, SERVER_ID, startLocalStack, type LocalStack } from "../support/local-stack.js";
+import { GO_BUNDLE_DIRS, GO_BUNDLE_FILES } from "../../src/trust.js";
 import { loadTestPki } from "../support/pki.js";
 
 const RECORDER = fileURLToPath(new URL("../support/record-loads.mjs", import.meta.url));
@@ -29,17 +30,19 @@ async function getTokenRecordingLoads(
   cacheDir: string,
   extra: readonly string[] = [],
   env: Record<string, string> = {},
-): Promise<{ code: number; loaded: string[]; stdout: string; stderr: string }> {
-  const log = join(await mkdtemp(join(tmpdir(), "kubelogin-loads-")), "loads.txt");
+): Promise<{ code: number; loaded: string[]; read: string[]; stdout: string; stderr: string }> {
+  const logDir = await mkdtemp(join(tmpdir(), "kubelogin-loads-"));
+  const log = join(logDir, "loads.txt");
+  const readLog = join(logDir, "reads.txt");
   const args = [
     "--import", RECORDER, KUBELOGIN_BIN, "get-token", "-l", "spn", "--server-id", SERVER_ID, "--client-id", stack.certApp.clientId,
     "--tenant-id", stack.tenantId, "--authority-host", stack.entra.url, "--cache-dir", cacheDir,
     "--client-certificate", stack.certApp.files.pfx, "--client-certificate-password", stack.certApp.files.pfxPassword, ...extra,
   ];
   // A proxy is configured (undici must still stay unloaded on a hit); fake Entra on loopback bypasses it.
-  const result = await runProcess(process.execPath, args, stack.env({ KUBELOGIN_LOAD_LOG: log, HTTPS_PROXY: "http://127.0.0.1:9", ...env }));
-  const loaded = (await readFile(log, "utf8").catch(() => "")).split("\n").filter(Boolean);
-  return { code: result.code, loaded, stdout: result.stdout, stderr: result.stderr };
+  const result = await runProcess(process.execPath, args, stack.env({ KUBELOGIN_LOAD_LOG: log, KUBELOGIN_READ_LOG: readLog, HTTPS_PROXY: "http://127.0.0.1:9", ...env }));
+  const lines = async (file: string): Promise<string[]> => (await readFile(file, "utf8").catch(() => "")).split("\n").filter(Boolean);
+  return { code: result.code, loaded: await lines(log), read: await lines(readLog), stdout: result.stdout, stderr: result.stderr };
 }
 
 test("a cache miss runs the full CLI; a cache hit loads neither it nor a heavy package and makes no request", async () => {
@@ -57,6 +60,29 @@ test("a cache miss runs the full CLI; a cache hit loads neither it nor a heavy p
   expect(heavy).toEqual([]);
   // The recorder sees the entry twice (its ES module hook and the CommonJS loader), and nothing else of ours.
   expect(new Set(hit.loaded.filter((url) => url.startsWith(new URL(".", ENTRY).href)))).toEqual(new Set([ENTRY]));
+});
+
+test("a cache hit reads no certificate file: the system's CAs are read only when a request is made", async () => {
+  const cacheDir = join(stack.home, "fast-path-ca-cache");
+  const caDir = join(stack.home, "fast-path-ca-dir");
+  await mkdir(caDir, { recursive: true });
+  await writeFile(join(caDir, "company-ca.pem"), stack.pki.caCertPem);
+  const trust = { SSL_CERT_FILE: stack.pki.caCertPath, SSL_CERT_DIR: caDir };
+  const certificateSources = [trust.SSL_CERT_FILE, caDir, stack.pki.caCertPath, ...GO_BUNDLE_FILES, ...GO_BUNDLE_DIRS];
+  const certificateReads = (reads: readonly string[]): string[] =>
+    reads.filter((line) => certificateSources.some((source) => line.slice(line.indexOf(" ") + 1).startsWith(source)));
+
+  const miss = await getTokenRecordingLoads(cacheDir, [], trust);
+  expect(miss.code, miss.stderr).toBe(0);
+  // The recorder sees them when a request is made.
+  expect(certificateReads(miss.read)).toEqual(expect.arrayContaining([expect.stringContaining(` ${trust.SSL_CERT_FILE}`), expect.stringContaining(` ${caDir}`)]));
+
+  const hit = await getTokenRecordingLoads(cacheDir, [], trust);
+  expect(hit.code).toBe(0);
+  expect(hit.loaded).not.toContain(FULL_CLI);
+  expect(hit.stdout).toBe(miss.stdout);
+  expect(hit.read.length).toBeGreaterThan(0);
+  expect(certificateReads(hit.read)).toEqual([]);
 });
 
 test("the index serves the same call again, and sends a changed one to the full CLI", async () => {

@@ -53,8 +53,8 @@ const faults = [
   ["refused", /^ECONNREFUSED$/, /^hint: nothing accepts connections at 127\.0\.0\.1:\d+; (check --authority-host|check the managed identity|the runner must reach)/],
   ["dns", /^(ENOTFOUND|EAI_AGAIN)$/, /^hint: login\.kubelogin\.invalid does not resolve; check the host in --authority-host .*HTTPS_PROXY/],
   // The stranger CA has the trusted one's name, so OpenSSL may try that one and fail the signature.
-  ["untrusted", /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_SIGNATURE_FAILURE)$/, /^hint: 127\.0\.0\.1's TLS certificate is not trusted; .*NODE_EXTRA_CA_CERTS/],
-  ["mismatch", /^ERR_TLS_CERT_ALTNAME_INVALID$/, /^hint: the TLS certificate presented is not issued for 127\.0\.0\.2; .*NODE_EXTRA_CA_CERTS/],
+  ["untrusted", /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_SIGNATURE_FAILURE)$/, /^hint: 127\.0\.0\.1's TLS certificate is not trusted; .*SSL_CERT_FILE or NODE_EXTRA_CA_CERTS/],
+  ["mismatch", /^ERR_TLS_CERT_ALTNAME_INVALID$/, /^hint: the TLS certificate presented is not issued for 127\.0\.0\.2; .*SSL_CERT_FILE or NODE_EXTRA_CA_CERTS/],
 ] as const;
 
 type Mode = { name: string; service: string; prefix: string; argv: (origin: string) => string[]; env: (origin: string) => Record<string, string> };

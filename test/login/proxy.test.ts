@@ -88,7 +88,11 @@ describe("get-token through a CONNECT proxy", () => {
     "--authority-host", entra.url, "--cache-dir", await mkdtemp(join(dir, "cache-")), ...extra,
   ];
   /** A runtime whose fetch is nodeRuntime's: proxies from this env, not process.env. */
-  const proxied = (env: Record<string, string>): ReturnType<typeof testRuntime> => testRuntime({ env, fetch: proxyAwareFetch(env) });
+  const proxied = (variables: Record<string, string>): ReturnType<typeof testRuntime> => {
+    // As in nodeRuntime, the env holds the NODE_EXTRA_CA_CERTS this process started with.
+    const env = { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS!, ...variables };
+    return testRuntime({ env, fetch: proxyAwareFetch(env, process.platform) });
+  };
 
   test("spn: every Entra request goes through HTTPS_PROXY, and the token comes back", async () => {
     const before = proxy.count(ENTRA_NAME);

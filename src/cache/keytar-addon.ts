@@ -6,14 +6,17 @@
 // the calls the keychain store makes (keytar's lib/keytar.js only adds argument checks).
 //
 // The copy is what a native library gets loaded from, so it must be as trusted as the executable:
-// a 0700 directory of ours whose parent no one else can write to (else our directory could be
-// swapped), a file named by the asset's SHA-256 (an upgrade never loads an older copy, and two
+// a 0700 directory of ours on a path where no one else can rename or replace anything (every
+// ancestor up to / belongs to us or root and only they may write to it, unless it is sticky like
+// /tmp), a file named by the asset's SHA-256 (an upgrade never loads an older copy, and two
 // versions side by side never overwrite each other), and its bytes checked against the asset before
-// each load. A copy that fails the check is replaced by one written to a temporary name and renamed
-// over it, so concurrent first uses never see a half-written file.
+// each load. The check and the load are on one open descriptor (Linux's /proc/self/fd/N), so the
+// file cannot be swapped between them; where no such path exists the addon is not loaded. A copy
+// that fails the check is replaced by one written to a temporary name and renamed over it, so
+// concurrent first uses never see a half-written file.
 import { createHash, randomBytes } from "node:crypto";
-import { constants as fsConstants, type Stats } from "node:fs";
-import { lstat, mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { existsSync, constants as fsConstants, type Stats } from "node:fs";
+import { lstat, mkdir, open, realpath, rename, rm, type FileHandle } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import * as sea from "node:sea";
@@ -57,19 +60,44 @@ function dlopen(path: string): unknown {
   return module.exports;
 }
 
-/** Writes `asset` to the first of `dirs` that is private and loads it from there with `load`. */
-export async function loadEmbeddedAddon(asset: Uint8Array, dirs: readonly string[], load: (path: string) => unknown): Promise<unknown> {
+/**
+ * A path that opens the file already open as `fd` (not whatever its name points to by then), or
+ * undefined where the system has none.
+ */
+export function linuxDescriptorPath(fd: number): string | undefined {
+  return process.platform === "linux" && existsSync("/proc/self/fd") ? `/proc/self/fd/${fd}` : undefined;
+}
+
+/**
+ * Writes `asset` to the first of `dirs` that is private and loads it from there with `load`,
+ * handing it the path `descriptorPath` gives for the descriptor the copy was checked through.
+ */
+export async function loadEmbeddedAddon(
+  asset: Uint8Array,
+  dirs: readonly string[],
+  load: (path: string) => unknown,
+  descriptorPath: (fd: number) => string | undefined = linuxDescriptorPath,
+): Promise<unknown> {
   const digest = sha256(asset);
   const failures: string[] = [];
   for (const dir of dirs) {
     try {
       await privateDir(dir);
       const file = join(dir, `keytar-${digest.slice(0, 32)}.node`);
-      if (!(await holds(file, digest))) {
+      let verified = await openVerified(file, digest);
+      if (!verified) {
         await writeCopy(file, asset);
-        if (!(await holds(file, digest))) throw new Error(`${file} does not hold the embedded addon after writing it`);
+        verified = await openVerified(file, digest);
+        if (!verified) throw new Error(`${file} does not hold the embedded addon after writing it`);
       }
-      return load(file);
+      try {
+        const path = descriptorPath(verified.fd);
+        // Loading by name would open the file a second time, after the check: it could be another file by then.
+        if (path === undefined) throw new Error(`no path reaches the checked descriptor of ${file} on ${process.platform} (/proc/self/fd)`);
+        return load(path);
+      } finally {
+        await verified.close();
+      }
     } catch (err) {
       failures.push(`${dir}: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`);
     }
@@ -90,11 +118,23 @@ async function privateDir(dir: string): Promise<void> {
   if (!own.isDirectory()) throw new Error("not a directory (a symbolic link is not followed)");
   if (!ownedByUs(own)) throw new Error(`owned by uid ${own.uid}, not by us`);
   if ((own.mode & 0o077) !== 0) throw new Error(`mode ${(own.mode & 0o777).toString(8)} is not private (0700)`);
-  // Whoever may write to the parent can rename our directory away and put theirs in its place,
-  // unless the parent is sticky (/tmp), where only the owner may rename.
-  const parent = await stat(dirname(dir));
-  if (sharedWrite(parent.mode) && (parent.mode & STICKY) === 0) {
-    throw new Error(`its parent ${dirname(dir)} is writable by others (mode ${(parent.mode & 0o777).toString(8)})`);
+  // Whoever may write to an ancestor can rename what is below it away and put theirs in its place,
+  // unless the ancestor is sticky (/tmp), where only an entry's owner may rename it. Both the path
+  // as given and the one its symbolic links lead to are walked.
+  await checkAncestors(dirname(dir));
+  await checkAncestors(dirname(await realpath(dir)));
+}
+
+/** Every directory from `path` up to / belongs to us or root, and no one else may rename its entries. */
+async function checkAncestors(path: string): Promise<void> {
+  for (let at = path; ; at = dirname(at)) {
+    const stats = await lstat(at);
+    if (!ownedByUs(stats) && stats.uid !== 0) throw new Error(`its ancestor ${at} is owned by uid ${stats.uid}, not by us or root`);
+    // A symbolic link's own mode means nothing; who may replace it is settled by its parent, next in the walk.
+    if (!stats.isSymbolicLink() && sharedWrite(stats.mode) && (stats.mode & STICKY) === 0) {
+      throw new Error(`its ancestor ${at} is writable by others (mode ${(stats.mode & 0o777).toString(8)})`);
+    }
+    if (dirname(at) === at) return;
   }
 }
 
@@ -103,17 +143,21 @@ function ownedByUs(stats: Stats): boolean {
   return ours === undefined || stats.uid === ours;
 }
 
-/** Whether `file` is a regular file of ours, written by no one else, with exactly the asset's bytes. */
-async function holds(file: string, digest: string): Promise<boolean> {
+/**
+ * `file` open, when it is a regular file of ours, written by no one else, with exactly the asset's
+ * bytes; else undefined. The checks are on the descriptor, which is what gets loaded.
+ */
+async function openVerified(file: string, digest: string): Promise<FileHandle | undefined> {
   const handle = await open(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW).catch(() => undefined);
-  if (!handle) return false;
+  if (!handle) return undefined;
+  let verified = false;
   try {
     const stats = await handle.stat();
-    if (!stats.isFile() || !ownedByUs(stats) || sharedWrite(stats.mode)) return false;
-    return sha256(await handle.readFile()) === digest;
+    verified = stats.isFile() && ownedByUs(stats) && !sharedWrite(stats.mode) && sha256(await handle.readFile()) === digest;
   } finally {
-    await handle.close();
+    if (!verified) await handle.close();
   }
+  return verified ? handle : undefined;
 }
 
 async function writeCopy(file: string, asset: Uint8Array): Promise<void> {

@@ -8,8 +8,10 @@ import type { TokenStore } from "./store.js";
 
 export interface MsalCacheEvents {
   corrupt(setAsidePath: string | undefined): void;
-  /** The backend cannot be read or written (a file where the dir should be, read-only, full): MSAL goes on in memory. */
+  /** The backend cannot be read (a file where the dir should be, unreadable, a keychain gone): MSAL goes on in memory. */
   unusable(error: CacheError): void;
+  /** What MSAL changed (a new sign-in, a refreshed token) could not be saved: the token is still used, but the next call may have to sign in again. */
+  notSaved(error: CacheError): void;
 }
 
 export function createMsalCachePlugin(store: TokenStore, entryName: string, lock: LockOptions, events: MsalCacheEvents): ICachePlugin {
@@ -52,7 +54,7 @@ export function createMsalCachePlugin(store: TokenStore, entryName: string, lock
         });
       } catch (err) {
         if (!(err instanceof CacheError)) throw err;
-        events.unusable(err);
+        events.notSaved(err);
       }
     },
   };

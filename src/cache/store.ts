@@ -20,4 +20,10 @@ export interface TokenStore {
   setAside(name: string): Promise<string | undefined>;
   /** Removes every entry this store owns, with its lock, set-aside and temp files, and nothing else. */
   clear(): Promise<void>;
+  /**
+   * Settles which backend serves the entries, and rejects when the one the user asked for cannot
+   * (an explicitly chosen keychain that is locked or absent). A sign-in calls it before prompting,
+   * so that a store it could never save to does not cost the user a sign-in first.
+   */
+  verify?(): Promise<void>;
 }

@@ -166,6 +166,7 @@ export function createStores(settings: CacheSettings): CacheStores {
     read: async (name) => (await active()).read(name),
     write: async (name, content) => (await active()).write(name, content),
     setAside: async (name) => (await active()).setAside(name),
+    verify: async () => void (await active()),
     async clear() {
       // Whatever the backend now, items an earlier run put in the keychain go too (decision 4).
       await files.clear();

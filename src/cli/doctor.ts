@@ -12,7 +12,7 @@ import { createStores, parseCacheBackend, type CacheBackend } from "../cache/sto
 import { isFresh, parseTokenEntry, tokenEntryName } from "../cache/token-cache.js";
 import { STALE_MS } from "../cache/lock.js";
 import { foreignWriter, MAX_ENTRY_BYTES, readCacheFile } from "../cache/trust.js";
-import { KubeloginError, UsageError } from "../errors.js";
+import { KubeloginError, redact, UsageError } from "../errors.js";
 import { getToken } from "../exec/get-token.js";
 import { loadKubeconfig } from "../kubeconfig/load.js";
 import { isMap, stringField, type YamlMap } from "../kubeconfig/model.js";
@@ -110,7 +110,9 @@ export interface DoctorReport {
 
 const SECRET_FLAGS: ReadonlySet<string> = new Set<string>(GET_TOKEN_OPTIONS.filter((o) => "secret" in o && o.secret).map((o) => o.flag));
 const SECRET_ENV = new Set(GET_TOKEN_OPTIONS.filter((o) => "secret" in o && o.secret).flatMap((o) => ("env" in o ? o.env.map((rule) => rule.name) : [])));
-const isSecretEnv = (name: string): boolean => SECRET_ENV.has(name) || /SECRET|PASSWORD|TOKEN/i.test(name);
+/** What the logins register for redaction besides the options (login/msi.ts, azurepipelines.ts, workloadidentity.ts). */
+const LOGIN_SECRET_ENV: ReadonlySet<string> = new Set(["IDENTITY_HEADER", "MSI_SECRET", "SYSTEM_ACCESSTOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"]);
+const isSecretEnv = (name: string): boolean => SECRET_ENV.has(name) || LOGIN_SECRET_ENV.has(name) || /SECRET|PASSWORD|TOKEN/i.test(name);
 const NETWORK_ENV = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR"];
 
 /** Secret flag values become ***, in both `--flag value` and `--flag=value` forms. */
@@ -122,9 +124,14 @@ export function maskArgs(args: readonly string[]): string[] {
   });
 }
 
-/** Credentials inside a proxy URL (user:password@) are masked too. */
+/** Credentials inside a URL (user:password@, a proxy's) are masked too, the user name with them. */
 function maskUrlCredentials(value: string): string {
-  return value.replace(/\/\/[^/@\s]+@/, "//***@");
+  return value.replace(/\/\/[^/@\s]+@/g, "//***@");
+}
+
+/** An environment value as shown: masked whole when its name is a secret's or the redaction layer would hide any of it (a token). */
+function shownEnvValue(name: string, value: string): string {
+  return isSecretEnv(name) || redact(value) !== value ? "***" : maskUrlCredentials(value);
 }
 
 async function classifyPlugin(command: string, env: Env, self: string): Promise<PluginInfo> {
@@ -291,7 +298,9 @@ export async function diagnose(args: readonly string[], ctx: CommandContext): Pr
   const files = loaded.files.map((file) => file.path);
   const currentContext = docs.map((doc) => stringField(doc, "current-context")).find((name) => name !== "") ?? "";
   const contextName = String(parsed.values.context ?? "") || currentContext;
-  const finish = (partial: Partial<DoctorReport>): DoctorReport => ({ ...base, kubeconfig: files, context: null, ...partial, problems, warnings });
+  // Problems quote errors, and errors may quote an input: the report is made to be pasted into issues.
+  const scrub = (lines: readonly string[]): string[] => lines.map((line) => maskUrlCredentials(redact(line, ctx.log.secrets)));
+  const finish = (partial: Partial<DoctorReport>): DoctorReport => ({ ...base, kubeconfig: files, context: null, ...partial, problems: scrub(problems), warnings: scrub(warnings) });
   if (contextName === "") {
     problems.push(messages.noCurrentContext);
     return finish({});
@@ -321,12 +330,13 @@ export async function diagnose(args: readonly string[], ctx: CommandContext): Pr
   }
   const execArgs = (Array.isArray(execStanza.args) ? execStanza.args : []).map(String);
   const execEnv = (Array.isArray(execStanza.env) ? execStanza.env : []).filter(isMap).map((entry) => ({ name: String(entry.name ?? ""), value: String(entry.value ?? "") }));
+  ctx.log.addSecrets(execEnv.filter(({ name }) => isSecretEnv(name)).map(({ value }) => value));
   const command = stringField(execStanza, "command");
   const exec = {
     apiVersion: stringField(execStanza, "apiVersion"),
     command,
-    args: maskArgs(execArgs),
-    env: execEnv.map(({ name, value }) => ({ name, value: isSecretEnv(name) ? "***" : value })),
+    args: maskArgs(execArgs).map(maskUrlCredentials),
+    env: execEnv.map(({ name, value }) => ({ name, value: shownEnvValue(name, value) })),
     interactiveMode: stringField(execStanza, "interactiveMode"),
   };
   // kubectl runs the plugin with its own environment plus the stanza's.
@@ -352,7 +362,7 @@ export async function diagnose(args: readonly string[], ctx: CommandContext): Pr
     const value = resolved.options[spec.key];
     const origin = resolved.provenance[spec.key];
     if (origin.kind === "env" && origin.overrode) problems.push(messages.overrode(origin.name, origin.overrode));
-    const shown = "secret" in spec && spec.secret ? (value ? "***" : "") : spec.type === "duration" ? formatGoDuration(Number(value)) : String(value);
+    const shown = "secret" in spec && spec.secret ? (value ? "***" : "") : spec.type === "duration" ? formatGoDuration(Number(value)) : maskUrlCredentials(String(value));
     return { flag: spec.flag, value: shown, source: describeOrigin(origin) };
   });
 

@@ -52,6 +52,8 @@ export interface UserSignIn {
 export async function signInUser(flow: UserSignIn, deps: LoginDeps): Promise<AccessToken> {
   const { target, clientId } = flow;
   deps.log.v(5, `using credential: ${flow.credentialName}`);
+  // MSAL first touches its cache after the prompt: a keychain asked for and unusable must fail now, not after the user signed in.
+  await deps.state.verify?.();
   const app = createPublicClient({ authorityHost: target.authorityHost, tenantId: target.tenantId, clientId, persistAs: USER_SIGN_IN_CACHE_ENTRY }, deps);
   const scopes = [target.scope];
   const recordTarget: RecordTarget = { authorityHost: target.authorityHost, tenantId: target.tenantId, clientId };

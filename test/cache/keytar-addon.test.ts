@@ -1,8 +1,9 @@
 // The single executable's copy of the keytar addon, against real temp dirs: where it goes, that it
 // is private and named by its content, and that nothing it did not write itself is ever loaded.
 // The checks are on owners and mode bits, not on access, so they hold when the tests run as root.
-import { existsSync, readFileSync } from "node:fs";
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, readlinkSync, renameSync, writeFileSync } from "node:fs";
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -12,10 +13,11 @@ const ASSET = new Uint8Array(Buffer.from("\x7fELF pretend addon, version 2"));
 const modeOf = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
 
 let root: string;
-/** What each load saw: the path and the bytes in it at that moment. */
+const DESCRIPTOR = /^\/proc\/self\/fd\/\d+$/;
+/** What each load saw: the file its path leads to (a descriptor's is the file open on it) and the bytes in it at that moment. */
 let loads: Array<{ path: string; bytes: string }>;
 const recordLoad = (path: string): unknown => {
-  loads.push({ path, bytes: readFileSync(path, "latin1") });
+  loads.push({ path: DESCRIPTOR.test(path) ? readlinkSync(path) : path, bytes: readFileSync(path, "latin1") });
   return { loaded: path };
 };
 
@@ -36,7 +38,7 @@ describe("loadEmbeddedAddon", () => {
     expect(others).toEqual([]);
     expect(name).toMatch(/^keytar-[0-9a-f]{32}\.node$/);
     expect(loads).toEqual([{ path: join(dir, name!), bytes: Buffer.from(ASSET).toString("latin1") }]);
-    expect(loaded).toEqual({ loaded: join(dir, name!) });
+    expect(loaded).toEqual({ loaded: expect.stringMatching(DESCRIPTOR) });
     expect(await modeOf(dir)).toBe(0o700);
     expect(await modeOf(join(dir, name!))).toBe(0o600);
   });
@@ -100,6 +102,51 @@ describe("loadEmbeddedAddon", () => {
     await chmod(sticky, 0o1777);
     await loadEmbeddedAddon(ASSET, [join(sticky, "kubelogin")], recordLoad);
     expect(loads).toHaveLength(1);
+  });
+
+  it("refuses ~/.cache/kubelogin when any ancestor up to / is writable by others (a HOME under a 0777 dir, no XDG_RUNTIME_DIR)", async () => {
+    const open = join(root, "open");
+    await mkdir(join(open, "alice"), { recursive: true, mode: 0o700 });
+    await chmod(open, 0o777);
+    const dirs = addonDirs({}, join(open, "alice"));
+    await expect(loadEmbeddedAddon(ASSET, dirs, recordLoad)).rejects.toThrow(`its ancestor ${open} is writable by others (mode 777)`);
+    expect(loads).toEqual([]);
+    expect(await readdir(dirs[0]!)).toEqual([]);
+  });
+
+  // chown to another uid takes root.
+  it.skipIf(process.getuid?.() !== 0)("refuses a place with an ancestor owned by another user (not root), even one others cannot write to", async () => {
+    const theirs = join(root, "theirs");
+    await mkdir(join(theirs, "home"), { recursive: true, mode: 0o755 });
+    await chown(theirs, 4242, 4242);
+    await expect(loadEmbeddedAddon(ASSET, [join(theirs, "home", "kubelogin")], recordLoad)).rejects.toThrow(`its ancestor ${theirs} is owned by uid 4242, not by us or root`);
+    expect(loads).toEqual([]);
+  });
+
+  it("walks the path a symbolic link leads to as well: a link to a place under a 0777 dir is refused", async () => {
+    const open = join(root, "open");
+    await mkdir(join(open, "real"), { recursive: true, mode: 0o700 });
+    await chmod(open, 0o777);
+    await symlink(join(open, "real"), join(root, "home"));
+    await expect(loadEmbeddedAddon(ASSET, [join(root, "home", "kubelogin")], recordLoad)).rejects.toThrow(`its ancestor ${open} is writable by others (mode 777)`);
+    expect(loads).toEqual([]);
+  });
+
+  it("loads the file it checked, through its open descriptor: a file renamed over the copy after the check is not what gets loaded", async () => {
+    const dir = join(root, "kubelogin");
+    const copy = join(dir, `keytar-${createHash("sha256").update(ASSET).digest("hex").slice(0, 32)}.node`);
+    await loadEmbeddedAddon(ASSET, [dir], (path) => {
+      writeFileSync(join(dir, "planted"), "planted addon");
+      renameSync(join(dir, "planted"), copy);
+      return recordLoad(path);
+    });
+    expect(loads).toEqual([{ path: `${copy} (deleted)`, bytes: Buffer.from(ASSET).toString("latin1") }]);
+    expect(readFileSync(copy, "latin1")).toBe("planted addon");
+  });
+
+  it("loads nothing where no path reaches the checked descriptor", async () => {
+    await expect(loadEmbeddedAddon(ASSET, [join(root, "kubelogin")], recordLoad, () => undefined)).rejects.toThrow(/no path reaches the checked descriptor of .*keytar-[0-9a-f]{32}\.node/);
+    expect(loads).toEqual([]);
   });
 
   it("says why each place failed when none will do, and loads nothing", async () => {

@@ -10,7 +10,7 @@ import { createStores } from "../../src/cache/stores.js";
 import type { LockOptions } from "../../src/cache/lock.js";
 import { createMsalCachePlugin } from "../../src/cache/msal-plugin.js";
 import type { TokenStore } from "../../src/cache/store.js";
-import { CacheLockTimeoutError } from "../../src/errors.js";
+import { CacheLockTimeoutError, type CacheError } from "../../src/errors.js";
 import { nodeRuntime, type Clock } from "../../src/runtime.js";
 
 const NOW = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
@@ -62,6 +62,9 @@ function app(lock: Partial<LockOptions> = {}): PublicClientApplication {
   const cachePlugin = createMsalCachePlugin(store, ENTRY, options, {
     corrupt: (aside) => reports.push(aside),
     unusable: (err) => {
+      throw err;
+    },
+    notSaved: (err) => {
       throw err;
     },
   });
@@ -144,6 +147,9 @@ describe("createMsalCachePlugin", () => {
         unusable: (err) => {
           throw err;
         },
+        notSaved: (err) => {
+          throw err;
+        },
       },
     );
     await store.write(ENTRY, blob);
@@ -154,21 +160,22 @@ describe("createMsalCachePlugin", () => {
 });
 
 describe("an unusable backend", () => {
-  it("reads and writes nothing, reports it, and lets MSAL go on in memory", async () => {
+  it("reads and writes nothing, reports the read as unusable and the write as not saved, and lets MSAL go on in memory", async () => {
     const file = join(await mkdtemp(join(tmpdir(), "kubelogin-msal-file-")), "not-a-dir");
     await writeFile(file, "x");
-    const unusable: string[] = [];
+    const events: string[] = [];
+    const why = (err: CacheError): string => `${err.name} ${(err.cause as NodeJS.ErrnoException).code}`;
     const plugin = createMsalCachePlugin(
       createStores({ cacheDir: file, now: () => NOW }).longLived,
       ENTRY,
       { clock: fakeClock(NOW), pid: process.pid, isProcessAlive: nodeRuntime().isProcessAlive, timeoutMs: 1_000 },
-      { corrupt: () => undefined, unusable: (err) => unusable.push(`${err.name} ${(err.cause as NodeJS.ErrnoException).code}`) },
+      { corrupt: () => undefined, unusable: (err) => events.push(`unusable: ${why(err)}`), notSaved: (err) => events.push(`not saved: ${why(err)}`) },
     );
     const cache = new PublicClientApplication({ auth: { clientId: "00000000-0000-0000-0000-00000000000c" } }).getTokenCache();
     await plugin.beforeCacheAccess(new TokenCacheContext(cache, false));
     await plugin.afterCacheAccess(new TokenCacheContext(cache, true));
     // Reading says ENOTDIR; creating the directory for the write says EEXIST.
-    expect(unusable).toEqual(["CacheError ENOTDIR", "CacheError EEXIST"]);
+    expect(events).toEqual(["unusable: CacheError ENOTDIR", "not saved: CacheError EEXIST"]);
     expect(await readFile(file, "utf8")).toBe("x");
   });
 
@@ -182,7 +189,7 @@ describe("an unusable backend", () => {
       failing,
       ENTRY,
       { clock: fakeClock(NOW), pid: process.pid, isProcessAlive: nodeRuntime().isProcessAlive, timeoutMs: 1_000 },
-      { corrupt: () => undefined, unusable: (err) => unusable.push(err) },
+      { corrupt: () => undefined, unusable: (err) => unusable.push(err), notSaved: (err) => unusable.push(err) },
     );
     const cache = new PublicClientApplication({ auth: { clientId: "00000000-0000-0000-0000-00000000000c" } }).getTokenCache();
     await expect(plugin.beforeCacheAccess(new TokenCacheContext(cache, false))).rejects.toThrow("spawn az ENOENT");
@@ -196,7 +203,7 @@ describe("an unusable backend", () => {
       failing,
       ENTRY,
       { clock: fakeClock(NOW), pid: process.pid, isProcessAlive: nodeRuntime().isProcessAlive, timeoutMs: 1_000 },
-      { corrupt: () => undefined, unusable: (err) => unusable.push(err) },
+      { corrupt: () => undefined, unusable: (err) => unusable.push(err), notSaved: (err) => unusable.push(err) },
     );
     const cache = new PublicClientApplication({ auth: { clientId: "00000000-0000-0000-0000-00000000000c" } }).getTokenCache();
     await plugin.beforeCacheAccess(new TokenCacheContext(cache, false));

@@ -138,6 +138,16 @@ describe("the keychain backend", () => {
     expect(log.lines.filter((line) => line.startsWith("warn"))).toEqual([]);
   });
 
+  it("verify() tells before any entry is read or written: rejects for a keychain that cannot be used, resolves where files will do", async () => {
+    keychain.state = "locked";
+    await expect(stores({ backend: "keychain" }).longLived.verify?.()).rejects.toThrow(/^the OS keychain is not available: the keychain refused access: /);
+    await expect(stores({ backend: "auto" }).longLived.verify?.()).resolves.toBeUndefined();
+    await expect(stores({ backend: "file" }).longLived.verify?.()).resolves.toBeUndefined();
+    keychain.state = "unlocked";
+    await expect(stores({ backend: "keychain" }).longLived.verify?.()).resolves.toBeUndefined();
+    expect(await readdir(dir)).toEqual(["cache-backend.json"]);
+  });
+
   it("on Linux without a D-Bus session fails without loading the keychain library", async () => {
     const s = stores({ backend: "keychain", platform: "linux", env: {} });
     await expect(s.longLived.read(MSAL)).rejects.toThrow(

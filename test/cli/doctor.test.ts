@@ -32,7 +32,12 @@ interface Setup {
   root: string;
 }
 
-async function setup(extraArgs: string[] = [], cacheDirOverride?: string, authority: string[] = ["--authority-host", entra.url]): Promise<Setup> {
+async function setup(
+  extraArgs: string[] = [],
+  cacheDirOverride?: string,
+  authority: string[] = ["--authority-host", entra.url],
+  extraEnv: Array<{ name: string; value: string }> = [],
+): Promise<Setup> {
   const root = await mkdtemp(join(tmpdir(), "kubelogin-doctor-"));
   const bin = join(root, "bin");
   await mkdir(bin);
@@ -49,7 +54,7 @@ async function setup(extraArgs: string[] = [], cacheDirOverride?: string, author
     contexts: [{ name: "aks", context: { cluster: "aks", user: "ci" } }, { name: "other", context: { cluster: "aks", user: "plain" } }],
     "current-context": "aks",
     users: [
-      { name: "ci", user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "kubelogin", args, env: [{ name: "AZURE_CLIENT_SECRET", value: APP.secret }] } } },
+      { name: "ci", user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "kubelogin", args, env: [{ name: "AZURE_CLIENT_SECRET", value: APP.secret }, ...extraEnv] } } },
       { name: "plain", user: { token: "static" } },
     ],
   };
@@ -168,6 +173,44 @@ test("-o json has a stable shape, documented in the README", async () => {
   expect(report.token).toBeNull();
   expect(report.problems).toEqual([]);
   expect(rt.stdout.text()).not.toContain(APP.secret);
+});
+
+test("the exec stanza's env: values the logins treat as secret, token-shaped values and URL credentials are masked, in text and in json", async () => {
+  const identityHeader = "f3b1c9d2-identity-header-value";
+  const proxyPassword = "hunter2-proxy-pw";
+  const jwt = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+  const s = await setup([], undefined, undefined, [
+    { name: "IDENTITY_HEADER", value: identityHeader },
+    { name: "HTTPS_PROXY", value: `http://bob:${proxyPassword}@proxy.example:3128` },
+    { name: "SOME_ASSERTION", value: jwt },
+    { name: "NO_PROXY", value: "localhost,.internal" },
+  ]);
+  const text = runtimeFor(s);
+  await run(["doctor"], text);
+  const json = runtimeFor(s);
+  await run(["doctor", "-o", "json"], json);
+  expect(text.stdout.text()).toContain("env: AZURE_CLIENT_SECRET=*** IDENTITY_HEADER=*** HTTPS_PROXY=http://***@proxy.example:3128 SOME_ASSERTION=*** NO_PROXY=localhost,.internal\n");
+  expect((JSON.parse(json.stdout.text()) as { exec: { env: unknown } }).exec.env).toEqual([
+    { name: "AZURE_CLIENT_SECRET", value: "***" },
+    { name: "IDENTITY_HEADER", value: "***" },
+    { name: "HTTPS_PROXY", value: "http://***@proxy.example:3128" },
+    { name: "SOME_ASSERTION", value: "***" },
+    { name: "NO_PROXY", value: "localhost,.internal" },
+  ]);
+  for (const out of [text.stdout.text(), json.stdout.text(), text.stderr.text(), json.stderr.text()]) {
+    for (const secret of [identityHeader, proxyPassword, jwt, "bob:"]) expect(out).not.toContain(secret);
+  }
+});
+
+test("URL credentials in the args and in the options resolved from them are masked", async () => {
+  const s = await setup([], undefined, ["--authority-host", "https://carol:pa55word-in-url@login.example/"]);
+  for (const output of ["text", "json"]) {
+    const rt = runtimeFor(s);
+    await run(["doctor", "-o", output], rt);
+    expect(rt.stdout.text()).toContain("https://***@login.example/");
+    expect(rt.stdout.text()).not.toContain("pa55word-in-url");
+    expect(rt.stdout.text()).not.toContain("carol");
+  }
 });
 
 test("secret flag values are masked in the shown args", () => {

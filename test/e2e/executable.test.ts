@@ -3,7 +3,7 @@
 // the second call from the cache, nothing on stderr either time; -l azurecli, which spawns az. With
 // --cache-backend keychain it loads keytar from the addon embedded in it (src/cache/keytar-addon.ts),
 // against a real Secret Service.
-import { mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -141,5 +141,36 @@ describe.skipIf(!availability.run)(`dist/kubelogin with the keychain backend and
     expect(stack.entra.grantCount("refresh_token") - refreshes).toBe(1);
     expect(stack.entra.users.messages.length).toBe(prompts);
     stack.entra.users.tokenLifetimeSeconds = 3600;
+  });
+
+  test("with no XDG_RUNTIME_DIR the copy goes to ~/.cache/kubelogin, and is refused when an ancestor of HOME is writable by others", async () => {
+    const open = await mkdtemp(join(tmpdir(), "kubelogin-exe-open-"));
+    const private_ = await mkdtemp(join(tmpdir(), "kubelogin-exe-private-"));
+    try {
+      await chmod(open, 0o777);
+      const args = (dir: string): string[] => [
+        "get-token", "--login", "ropc", "--server-id", SERVER_ID, "--client-id", CLIENT, "--tenant-id", stack.tenantId, "--authority-host", stack.entra.url,
+        "--username", ALICE.username, "--password", ALICE.password, "--cache-dir", dir, "--cache-backend", "keychain",
+      ];
+      const envFor = (home: string) => ({ PATH: binDir, HOME: home, NODE_EXTRA_CA_CERTS: stack.pki.caCertPath, DBUS_SESSION_BUS_ADDRESS: keyring.env.DBUS_SESSION_BUS_ADDRESS! });
+
+      const shared = join(open, "alice");
+      await mkdir(shared, { mode: 0o700 });
+      const refused = await runProcess(EXE, args(join(shared, "kube-cache")), envFor(shared));
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain("the OS keychain is not available: the keytar module cannot be loaded");
+      expect(refused.stderr).toContain(`its ancestor ${open} is writable by others (mode 777)`);
+      expect(await readdir(join(shared, ".cache", "kubelogin"))).toEqual([]);
+
+      const home = join(private_, "alice");
+      await mkdir(home, { mode: 0o700 });
+      const loaded = await runProcess(EXE, args(join(home, "kube-cache")), envFor(home));
+      expect(loaded.stderr).toBe("");
+      expect(loaded.code).toBe(0);
+      expect(await readdir(join(home, ".cache", "kubelogin"))).toEqual([expect.stringMatching(/^keytar-[0-9a-f]{32}\.node$/)]);
+    } finally {
+      await rm(open, { recursive: true, force: true });
+      await rm(private_, { recursive: true, force: true });
+    }
   });
 });

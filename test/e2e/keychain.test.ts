@@ -220,6 +220,45 @@ describe.skipIf(!availability.run)(`keychain backend with a real Secret Service 
       expect(result.stderr).toContain("the OS keychain is not available");
       expect(result.stderr).toContain("hint: flag --cache-backend asked for the keychain backend");
     });
+
+    test("an explicit keychain request fails before a device code is shown, not after the user signed in", async () => {
+      const { dir } = await newCacheDir();
+      stack.entra.users.deviceCode = { user: ALICE.username, slowDownPolls: 0, pendingPolls: 0, outcome: "approve", interval: 1 };
+      const deviceCodes = stack.entra.users.messages.length;
+      const tokens = stack.entra.tokenRequests().length;
+      const result = await kubelogin(userArgs("devicecode", dir, ["--cache-backend", "keychain"]), keyring.env);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toMatch(/^Error: the OS keychain is not available: /m);
+      expect(result.stderr).toContain("hint: flag --cache-backend asked for the keychain backend");
+      expect(result.stderr).not.toContain("enter the code");
+      expect(stack.entra.users.messages.length).toBe(deviceCodes);
+      expect(stack.entra.tokenRequests().length).toBe(tokens);
+    });
+  });
+
+  describe("a Secret Service that stops during the sign-in", () => {
+    test("the token is printed all the same, with a warning that the sign-in was not saved", async () => {
+      const { dir, service } = await newCacheDir();
+      let keyring: SecretService | undefined = await startSecretService(home, { unlocked: true });
+      try {
+        // Three pending polls a second apart: time to stop the keyring between the prompt and the answer.
+        stack.entra.users.deviceCode = { user: ALICE.username, slowDownPolls: 0, pendingPolls: 3, outcome: "approve", interval: 1 };
+        const deviceCodes = stack.entra.users.messages.length;
+        // Only the bus address: stop() ends every process that has the session's XDG_RUNTIME_DIR.
+        const running = kubelogin(userArgs("devicecode", dir, ["--cache-backend", "keychain"]), { DBUS_SESSION_BUS_ADDRESS: keyring.env.DBUS_SESSION_BUS_ADDRESS! });
+        while (stack.entra.users.messages.length === deviceCodes) await new Promise((resolve) => setTimeout(resolve, 50));
+        await keyring.stop();
+        keyring = undefined;
+        const result = await running;
+        expect(result.code, result.stderr).toBe(0);
+        expect((JSON.parse(result.stdout) as { status: { token: string } }).status.token).toBe(stack.entra.issuedTokens.at(-1));
+        expect(warnings(result.stderr)).toEqual([expect.stringContaining(`the sign-in was not saved in ${dir} (could not read the OS keychain (service "${service}"): `)]);
+        expect(warnings(result.stderr)[0]).toContain("the next call may have to sign in again");
+      } finally {
+        await keyring?.stop();
+      }
+    });
   });
 
   describe("no Secret Service (a container: no D-Bus session)", () => {

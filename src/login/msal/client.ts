@@ -73,6 +73,7 @@ function pluginFor(entry: string, deps: LoginDeps): ICachePlugin {
   return createMsalCachePlugin(deps.state, entry, deps.lock, {
     corrupt: (aside) => deps.log.warn(`the MSAL cache entry was unreadable and has been set aside${aside ? ` as ${aside}` : ""}`),
     unusable: (err) => deps.log.v(1, `the MSAL cache in ${deps.state.location} is unusable (${err.message}); continuing without it`),
+    notSaved: (err) => deps.log.warn(`the sign-in was not saved in ${deps.state.location} (${err.message}); the token is used, but the next call may have to sign in again`),
   });
 }
 

@@ -4,12 +4,12 @@
 // when it has not been refreshed for STALE_MS: its pid alone cannot tell, because after a reboot
 // or in a container (PID 1) a dead holder's pid can belong to a live, unrelated process.
 import { hostname } from "node:os";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { open, readFile, rename, stat, unlink, utimes } from "node:fs/promises";
 import { CacheError, CacheLockTimeoutError, type LockHolder } from "../errors.js";
 import { isErrno } from "../os-error.js";
 import type { Clock } from "../runtime.js";
-import { cacheError, ensurePrivateDir } from "./file-store.js";
+import { cacheError, emptyCacheDirError, ensurePrivateDir } from "./file-store.js";
 
 /** A holder touches its lock this often, so a long hold (a device-code sign-in waiting on a person) stays fresh. */
 const REFRESH_MS = 5_000;
@@ -28,6 +28,12 @@ export interface LockOptions {
   readonly staleMs?: number;
   /** Defaults to REFRESH_MS. */
   readonly refreshMs?: number;
+}
+
+/** The lock beside entry `name` in `dir`: with an empty dir it would be at / or in the working directory, so none. */
+export function lockPathFor(dir: string, name: string): string {
+  if (dir === "") throw emptyCacheDirError();
+  return join(dir, `${name}.lock`);
 }
 
 export async function withLock<T>(lockPath: string, options: LockOptions, work: () => Promise<T>): Promise<T> {

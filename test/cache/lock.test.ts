@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { acquireLock, STALE_MS, withLock, type LockOptions } from "../../src/cache/lock.js";
+import { acquireLock, lockPathFor, STALE_MS, withLock, type LockOptions } from "../../src/cache/lock.js";
 import { CacheError, CacheLockTimeoutError } from "../../src/errors.js";
 import { nodeRuntime, systemClock, type Clock } from "../../src/runtime.js";
 
@@ -145,6 +145,21 @@ for (let i = 0; i < 20; i++) {
     const left = (await readdir(dir)).sort();
     // The last child may have left its "crashed" lock behind.
     expect(left.filter((name) => name !== "entry.json.lock")).toEqual(["child.mjs", "counter"]);
+  });
+});
+
+describe("lockPathFor", () => {
+  it("puts the lock beside the entry, and refuses an empty dir (the lock would be at / or in the working directory)", () => {
+    expect(lockPathFor("/cache/", "token-a.json")).toBe("/cache/token-a.json.lock");
+    const refused = (() => {
+      try {
+        return lockPathFor("", "token-a.json");
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(refused).toBeInstanceOf(CacheError);
+    expect(refused).toMatchObject({ message: 'the cache directory is empty (--cache-dir "")' });
   });
 });
 

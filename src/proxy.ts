@@ -49,11 +49,9 @@ export function bypassed(host: string, port: string, noProxy: string): boolean {
       if (inCidr(host, raw)) return true;
       continue;
     }
-    let entry = raw;
-    let entryPort: string | undefined;
-    const portMatch = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(entry);
-    if (portMatch) [, entry, entryPort] = portMatch as unknown as [string, string, string];
-    entry = entry.replace(/^\[|\]$/g, "");
+    const hostAndPort = /^(?<host>\[[^\]]+\]|[^:]+):(?<port>\d+)$/.exec(raw)?.groups;
+    const entryPort = hostAndPort?.port;
+    let entry = (hostAndPort?.host ?? raw).replace(/^\[|\]$/g, "");
     if (entryPort !== undefined && entryPort !== port) continue;
     if (isIP(entry)) {
       if (entry === host) return true;

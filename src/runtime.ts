@@ -151,7 +151,7 @@ export function proxyAwareFetch(env: Env, platform: NodeJS.Platform): typeof fet
     const [{ fetch: undiciFetch }, dispatcher] = await Promise.all([import("undici"), agent]);
     try {
       // undici's own fetch: the dispatcher must come from the same undici as the fetch using it.
-      return (await undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher })) as unknown as Response;
+      return await undiciFetch(input, { ...init, dispatcher });
     } catch (err) {
       // So the error can say the proxy was in the way; its origin only, never its credentials.
       throw proxy === undefined ? err : Object.assign(err as object, { viaProxy: new URL(proxy).origin });

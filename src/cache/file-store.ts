@@ -53,6 +53,7 @@ export function createFileStore(settings: FileStoreSettings): TokenStore {
     return reason !== undefined;
   };
   const pathOf = (name: string): string => {
+    if (dir === "") throw emptyCacheDirError();
     // A programming error, not a cache failure: an entry outside the store would survive clear().
     if (!owns(name) || name.includes("/") || name.includes("\\")) throw new Error(`the cache store in ${dir} does not own the entry ${name}`);
     return join(dir, name);
@@ -155,11 +156,23 @@ export function createFileStore(settings: FileStoreSettings): TokenStore {
 
 /** mkdir -p with 0700 (a umask can only remove bits). An existing directory is left as its owner set it. */
 export async function ensurePrivateDir(dir: string): Promise<void> {
+  if (dir === "") throw emptyCacheDirError();
   try {
     await mkdir(dir, { recursive: true, mode: DIR_MODE });
   } catch (err) {
     throw cacheError("create the cache directory", dir, err);
   }
+}
+
+/**
+ * An empty cache dir names no directory: its entries would be read from and written to whatever
+ * the working directory is, and a lock beside them would land in /. Only a flag can make it empty
+ * (an empty KUBECACHEDIR means the default).
+ */
+export function emptyCacheDirError(): CacheError {
+  return new CacheError(`the cache directory is empty (--cache-dir "")`, {
+    hint: "name a directory with --cache-dir (or the deprecated --token-cache-dir), or leave the flag out to use KUBECACHEDIR or ~/.kube/cache/kubelogin/",
+  });
 }
 
 /** A CacheError for a filesystem failure on `path`, keeping the OS error as its cause. */

@@ -2,7 +2,7 @@
 // tokens) persists in the same backend, written atomically under the same kind of lock.
 import type { ICachePlugin, TokenCacheContext } from "@azure/msal-node";
 import { CacheError } from "../errors.js";
-import { withLock, type LockOptions } from "./lock.js";
+import { lockPathFor, withLock, type LockOptions } from "./lock.js";
 import { mergeMsalCache } from "./msal-merge.js";
 import type { TokenStore } from "./store.js";
 
@@ -47,7 +47,7 @@ export function createMsalCachePlugin(store: TokenStore, entryName: string, lock
       if (!context.cacheHasChanged) return;
       try {
         const mine = context.tokenCache.serialize();
-        await withLock(`${store.lockDir}/${entryName}.lock`, lock, async () => {
+        await withLock(lockPathFor(store.lockDir, entryName), lock, async () => {
           // Another process may have saved a sign-in since beforeCacheAccess: merge, never overwrite.
           const current = await store.read(entryName);
           await store.write(entryName, mergeMsalCache(loaded, mine, current));

@@ -15,7 +15,7 @@ import { KubeloginError, ValidationError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { INDEX_ENTRY_PATTERN } from "../fast-path/hit-index.js";
 import { createFileStore } from "./file-store.js";
-import { withLock, type LockOptions } from "./lock.js";
+import { lockPathFor, withLock, type LockOptions } from "./lock.js";
 import {
   createKeychainStore,
   describeKeychainFailure,
@@ -104,7 +104,7 @@ export function createStores(settings: CacheSettings): CacheStores {
     return keychainLoad;
   };
   const exclusive = <T>(work: () => Promise<T>): Promise<T> =>
-    settings.lock ? withLock(join(cacheDir, `${BACKEND_STATE}.lock`), settings.lock(), work) : work();
+    settings.lock ? withLock(lockPathFor(cacheDir, BACKEND_STATE), settings.lock(), work) : work();
   const keychainStore = createKeychainStore({
     cacheDir,
     keychain,

@@ -42,6 +42,9 @@ export function complete(words: readonly string[], commands: readonly Command[])
   const options: readonly OptionSpec[] = [...(command ? command.options : scan.command === undefined ? ROOT_OPTIONS : GLOBAL_OPTIONS), HELP];
   const spec = (flag: string) => options.find((o) => o.flag === flag || o.short === flag);
 
+  // After a bare `--` every word is an argument, as cobra has it: no flag names, no flag values.
+  if (flagsEnded(before, spec)) return positionalCompletions(words, commands, options);
+
   // The value of a flag: `--login <typed>` or `--login=<typed>`.
   const attached = /^(--?[^=]+)=(.*)$/s.exec(typed);
   const valueOf = attached ? spec(attached[1]!) : before.length > 0 ? spec(before.at(-1)!) : undefined;
@@ -62,7 +65,25 @@ export function complete(words: readonly string[], commands: readonly Command[])
     ]);
     return filtered(flags, typed, Directive.noFileComp);
   }
+  return positionalCompletions(words, commands, options);
+}
 
+/** Whether a bare `--` among `words` ended the flags (one that is a flag's value does not). */
+function flagsEnded(words: readonly string[], spec: (flag: string) => OptionSpec | undefined): boolean {
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (word === "--") return true;
+    const flag = spec(word);
+    if (flag && flag.type !== "bool") i++;
+  }
+  return false;
+}
+
+/** What to offer for a word that is an argument, not a flag or a flag's value. */
+function positionalCompletions(words: readonly string[], commands: readonly Command[], options: readonly OptionSpec[]): Completions {
+  const typed = words.at(-1) ?? "";
+  const before = words.slice(0, -1);
+  const scan = scanGlobalFlags(before);
   if (scan.command === undefined) {
     const names = commands.filter((c) => !c.hidden && !c.deprecated).map((c) => ({ value: c.name, description: c.summary }));
     return filtered([...names, { value: "help", description: "Help about any command" }], typed, Directive.noFileComp);

@@ -1,7 +1,7 @@
 // The get-token use case (compat spec §3.1): options → exec info → the strategy's plan (checks,
 // request, cache key) → cached token, or, under a per-identity lock, one identity-provider
 // request → ExecCredential on stdout.
-import { withLock, type LockOptions } from "../cache/lock.js";
+import { lockPathFor, withLock, type LockOptions } from "../cache/lock.js";
 import { createStores, parseCacheBackend } from "../cache/stores.js";
 import { describeOrigin } from "../options/origin.js";
 import { formatTokenEntry, isFresh, readCachedToken, tokenEntryName, type CachedToken } from "../cache/token-cache.js";
@@ -116,7 +116,7 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
   let savedIn: { entry: string; plan: LoginPlan } | undefined;
   let token: CachedToken;
   try {
-    token = await withLock(`${tokens.lockDir}/${entry}.lock`, lock(), async () => {
+    token = await withLock(lockPathFor(tokens.lockDir, entry), lock(), async () => {
       // Another kubelogin may have fetched it while this one waited for the lock: N parallel
       // kubectl calls make one identity-provider request.
       const fetched = await readFreshToken(entry);

@@ -104,6 +104,8 @@ export function indexDir(argv: readonly string[], env: Env): string | undefined 
       else if (arg.startsWith(`${flag}=`)) named = arg.slice(flag.length + 1);
     }
   }
+  // An empty cache dir names no directory (an index read from the working directory could be anyone's).
+  if (named === "") return undefined;
   // Without HOME there is no index: finding the home directory another way would cost the fast path more than it saves.
   return named ?? (env.KUBECACHEDIR || (env.HOME ? `${env.HOME}/.kube/cache/kubelogin/` : undefined));
 }

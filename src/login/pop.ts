@@ -16,6 +16,9 @@ const messages = {
   noU: "required u-claim not provided for PoP token flow. Please provide the ARM ID of the cluster in the format `u=<ARM_ID>`",
   claimsHint: "--pop-claims takes comma-separated key=value pairs and needs u=<ARM ID of the cluster>, e.g. --pop-claims \"u=/subscriptions/…/resourceGroups/…/providers/Microsoft.Kubernetes/connectedClusters/<name>\"",
   persistFailed: (reason: string) => `failed to persist PoP key to secure storage: ${reason}`,
+  unquotable: (key: string) => `the value of claim ${JSON.stringify(key)} contains a double quote, a backslash or a control character`,
+  unquotableHint:
+    'the PoP token carries the claims inside JSON strings as they are (as upstream does), so these characters would make it invalid; an ARM ID never holds them: --pop-claims "u=/subscriptions/…/connectedClusters/<name>"',
   invalidPemBlock: "invalid PEM block type",
 } as const;
 
@@ -33,6 +36,10 @@ export function parsePopClaims(claims: string): Map<string, string> {
     const key = rawKey?.trim() ?? "";
     const value = rawValue?.trim() ?? "";
     if (rawValue === undefined || key === "" || value === "") throw fail(messages.badClaim);
+    // What a JSON string cannot hold unescaped.
+    if (/["\\\x00-\x1f]/.test(value)) {
+      throw new ValidationError(messages.unquotable(key), { hint: messages.unquotableHint }).wrap("unable to parse PoP claims");
+    }
     parsed.set(key, value);
   }
   if (!parsed.get("u")) throw fail(messages.noU);

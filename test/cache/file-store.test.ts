@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isMainThread } from "node:worker_threads";
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
-import { createFileStore, ORPHANED_TEMP_MS } from "../../src/cache/file-store.js";
+import { createFileStore, ensurePrivateDir, ORPHANED_TEMP_MS } from "../../src/cache/file-store.js";
 import { readCachedToken } from "../../src/cache/token-cache.js";
 import { CacheError } from "../../src/errors.js";
 import { openDescriptorsUnder } from "../support/open-files.js";
@@ -262,6 +262,16 @@ describe("createFileStore", () => {
     });
     await mkdir(join(dir, "a.json.lock"));
     await expect(fileStore(dir).clear()).rejects.toMatchObject({ message: `could not remove ${join(dir, "a.json.lock")}: is a directory`, hint });
+  });
+
+  it("refuses an empty dir, naming the flag, instead of using the working directory", async () => {
+    const store = fileStore("");
+    const empty = { message: 'the cache directory is empty (--cache-dir "")', hint: expect.stringContaining("name a directory with --cache-dir") };
+    await expect(store.write("entry.json", "x")).rejects.toMatchObject(empty);
+    await expect(store.read("entry.json")).rejects.toMatchObject(empty);
+    await expect(store.read("entry.json")).rejects.toBeInstanceOf(CacheError);
+    await expect(store.setAside("entry.json")).rejects.toMatchObject(empty);
+    await expect(ensurePrivateDir("")).rejects.toMatchObject(empty);
   });
 
   it("closes the file it wrote", async () => {

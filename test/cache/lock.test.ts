@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { acquireLock, STALE_MS, withLock, type LockOptions } from "../../src/cache/lock.js";
+import { acquireLock, lockPathFor, STALE_MS, withLock, type LockOptions } from "../../src/cache/lock.js";
 import { CacheError, CacheLockTimeoutError } from "../../src/errors.js";
 import { nodeRuntime, systemClock, type Clock } from "../../src/runtime.js";
 
@@ -148,6 +148,21 @@ for (let i = 0; i < 20; i++) {
   });
 });
 
+describe("lockPathFor", () => {
+  it("puts the lock beside the entry, and refuses an empty dir (the lock would be at / or in the working directory)", () => {
+    expect(lockPathFor("/cache/", "token-a.json")).toBe("/cache/token-a.json.lock");
+    const refused = (() => {
+      try {
+        return lockPathFor("", "token-a.json");
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(refused).toBeInstanceOf(CacheError);
+    expect(refused).toMatchObject({ message: 'the cache directory is empty (--cache-dir "")' });
+  });
+});
+
 describe("acquireLock", () => {
   it("release removes the lock file, and a second release is harmless", async () => {
     const release = await acquireLock(lockPath, options());
@@ -184,10 +199,11 @@ describe("acquireLock", () => {
     const written = Math.floor(Date.now() / 1000) * 1000 - 60_000;
     await writeFile(lockPath, "");
     await utimes(lockPath, written / 1000, written / 1000);
-    const clock = fakeClock(written);
+    // Looks at +4625, then after 25, 50, 100 and 200 ms of back-off.
+    const clock = fakeClock(written + 4_625);
     const release = await acquireLock(lockPath, options({ clock, timeoutMs: 30_000, retryMs: 25 }));
-    // Checked at written+5000 (not stale yet: exactly 5 s), broken at +5025, taken at +5050.
-    expect(clock.now() - written).toBe(5_050);
+    // Checked at written+5000 (not stale yet: exactly 5 s), broken at +5250, taken at +5500.
+    expect(clock.now() - written).toBe(5_500);
     expect(JSON.parse(await readFile(lockPath, "utf8"))).toMatchObject({ pid: process.pid });
     await release();
   });
@@ -219,9 +235,11 @@ describe("acquireLock", () => {
     expect(err.holder).toEqual({ pid: process.pid, host: HOST, since: 1_600_000_000_000 });
     expect(err.lockPath).toBe(lockPath);
     expect(err.exitCode).toBe(1);
-    // Exactly the timeout in virtual time.
+    // Exactly the timeout in virtual time, looking at the lock ever less often: 123 looks, not
+    // 1,200 (each costs the machine the holder runs on about a millisecond of CPU).
     expect(clock.now() - 1_700_000_000_000).toBe(30_000);
-    expect(clock.sleeps.length).toBe(1_200);
+    expect(clock.sleeps.slice(0, 6)).toEqual([25, 50, 100, 200, 250, 250]);
+    expect(clock.sleeps.length).toBe(123);
     expect(await readFile(lockPath, "utf8")).toBe(live);
     expect(await readdir(dir)).toEqual(["entry.json.lock"]);
   });
@@ -239,11 +257,11 @@ describe("acquireLock", () => {
     });
   });
 
-  it("waits exactly the timeout when the retry interval does not divide it, and not at all for 0", async () => {
+  it("waits exactly the timeout when the retry intervals do not add up to it, and not at all for 0", async () => {
     await writeFile(lockPath, holder(process.pid, HOST, 1));
     const clock = fakeClock(0);
     await expect(acquireLock(lockPath, options({ clock, timeoutMs: 100, retryMs: 30 }))).rejects.toBeInstanceOf(CacheLockTimeoutError);
-    expect(clock.sleeps).toEqual([30, 30, 30, 10]);
+    expect(clock.sleeps).toEqual([30, 60, 10]);
 
     const immediate = fakeClock(0);
     await expect(acquireLock(lockPath, options({ clock: immediate, timeoutMs: 0 }))).rejects.toBeInstanceOf(CacheLockTimeoutError);
@@ -411,7 +429,7 @@ describe("acquireLock", () => {
     const clock = fakeClock(Date.now());
     const release = await acquireLock(lockPath, options({ clock, timeoutMs: 1_000, retryMs: 25 }));
     // Guard removed on the first look, lock broken on the second, taken on the third.
-    expect(clock.sleeps).toEqual([25, 25]);
+    expect(clock.sleeps).toEqual([25, 50]);
     expect(await readdir(dir)).toEqual(["entry.json.lock"]);
     await release();
   });

@@ -1,9 +1,9 @@
 // A corrupt cache is set aside and rebuilt; a lock left by a crashed kubelogin is broken; an
 // unusable cache dir does not stop kubectl. The built binary runs each case.
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { runProcess, SERVER_ID, startLocalStack, type LocalStack } from "../support/local-stack.js";
+import { KUBELOGIN_BIN, runProcess, SERVER_ID, startLocalStack, type LocalStack } from "../support/local-stack.js";
 import { loadTestPki } from "../support/pki.js";
 
 let stack: LocalStack;
@@ -81,4 +81,23 @@ test("a cache dir that is a regular file does not stop get-token", async () => {
   const result = await getToken(file);
   expect(result.code, result.stderr).toBe(0);
   expect(JSON.parse(result.stdout)).toMatchObject({ kind: "ExecCredential" });
+});
+
+test("an empty --cache-dir is named as such, and nothing is cached in the working directory", async () => {
+  const cwd = join(stack.home, "empty-cache-dir-cwd");
+  await mkdir(cwd);
+  const args = ["get-token", "-l", "spn", "--server-id", SERVER_ID, "--client-id", stack.secretApp.clientId, "--tenant-id", stack.tenantId, "--authority-host", stack.entra.url];
+  const env = stack.env({ AZURE_CLIENT_SECRET: stack.secretApp.secret });
+  const before = stack.entra.tokenRequests().length;
+  for (const call of [1, 2]) {
+    const result = await runProcess(process.execPath, [KUBELOGIN_BIN, ...args, "--cache-dir", "", "--pop-enabled", "--pop-claims", "u=/x"], env, cwd);
+    expect(result.code, `call ${call}: ${result.stderr}`).toBe(0);
+    expect(result.stderr).toContain('Warning: failed to persist PoP key to secure storage: the cache directory is empty (--cache-dir "")\n');
+    expect(result.stderr).not.toContain("directory :");
+  }
+  const plain = await runProcess(process.execPath, [KUBELOGIN_BIN, ...args, "--cache-dir=", "-v", "1"], env, cwd);
+  expect(plain.code, plain.stderr).toBe(0);
+  expect(plain.stderr).toContain('unusable (the cache directory is empty (--cache-dir ""))');
+  expect(stack.entra.tokenRequests().length - before).toBe(3);
+  expect(await readdir(cwd)).toEqual([]);
 });

@@ -31,6 +31,9 @@ describe("__complete", () => {
     ["a path flag leaves it to the shell's file completion", ["get-token", "--client-certificate", ""], [":0"]],
     ["free text completes nothing", ["get-token", "--tenant-id", ""], [":4"]],
     ["completion's shells", ["completion", ""], ["bash", "zsh", "fish", "powershell", ":4"]],
+    ["no flags after --", ["get-token", "--", "--lo"], [":4"]],
+    ["no flag values after --", ["get-token", "--", "-l", ""], [":4"]],
+    ["a -- that is a flag's value does not end the flags", ["get-token", "--tenant-id", "--", "--lo"], ["--login", "--login-hint", "--logtostderr", ":4"]],
   ])("%s", async (_name, words, expected) => {
     expect(await completeInProcess(...words)).toEqual(expected);
   });

@@ -1,13 +1,14 @@
 // Concurrency at scale (issue 11 item 4), with the built binary against the local stack: N
 // parallel cold get-tokens for one identity make one identity-provider request and print one
 // token; different identities never wait on each other; and a lock holder killed with SIGKILL
-// delays the next call by well under a second. No wall-clock bound on cold processes: the fake
+// delays the next call by well under a second; beside busy loops, the calls waiting for the lock
+// leave the holder the machine (their CPU time read from /proc). No wall-clock bound on cold processes: the fake
 // Entra ID holds an identity's token response until the test releases it, so "B finished while A
 // was still held" is an ordering; a lock wait is read from the waiter's own -v log timestamps, or
 // counted exactly on a virtual clock when the next call runs in this process.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -36,6 +37,7 @@ interface Exit {
 }
 
 interface Call {
+  readonly pid: number;
   readonly exited: Promise<Exit>;
   done(): boolean;
   stderr(): string;
@@ -66,7 +68,7 @@ function getToken(identity: { clientId: string; secret: string }, cacheDir: stri
   child.stdout.on("data", (chunk: Buffer) => void (stdout += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => void (stderr += chunk.toString()));
   const exited = new Promise<Exit>((resolve) => child.on("close", (code, signal) => ((done = true), resolve({ code, signal, stdout, stderr }))));
-  return { exited, done: () => done, stderr: () => stderr, kill: () => void child.kill("SIGKILL") };
+  return { pid: child.pid!, exited, done: () => done, stderr: () => stderr, kill: () => void child.kill("SIGKILL") };
 }
 
 /** Not what is under test: 32 cold starts on a loaded 2-core CI machine may take longer than the default minute. */
@@ -149,6 +151,57 @@ describe("parallel cold get-tokens", () => {
     }
     expect(new Set(perIdentity.map((tokens) => tokens[0]))).toHaveProperty("size", 4);
   }, 180_000);
+});
+
+/** CPU time a live process has used so far (user + system), in ms, from /proc (Linux). */
+async function cpuMs(pid: number, ticksPerSecond: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  // After the command name in parentheses: state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+}
+
+describe("under CPU load", () => {
+  test.skipIf(process.platform !== "linux")(
+    "16 cold get-tokens beside 2 busy loops: one request, 16 tokens, and the waiters take under a fifth of a core from the holder",
+    async () => {
+      // Two processes that never sleep, for the whole test: a 2-core machine with no core to spare.
+      const busy = Array.from({ length: 2 }, () => spawn(process.execPath, ["-e", "for(;;);"], { stdio: "ignore" }));
+      try {
+        const identity = newIdentity();
+        const cacheDir = join(root, "under-load");
+        const held = stack.entra.holdTokenResponses(identity.clientId);
+        const calls = Array.from({ length: 16 }, () => getToken(identity, cacheDir, ["-v", "1", ...PATIENT]));
+        await held.arrived;
+        // Every other call is past its start-up and waiting for the lock the holder keeps.
+        await until(() => calls.every((call) => call.done() || call.stderr().includes("] cache backend: ")));
+        const holderPid = (JSON.parse(await readFile(join(cacheDir, (await readdir(cacheDir)).find((name) => name.endsWith(".lock"))!), "utf8")) as { pid: number }).pid;
+        const waiters = calls.filter((call) => call.pid !== holderPid);
+        expect(waiters).toHaveLength(15);
+        // Past the ramp of their back-off (and their start-up's last compiling).
+        await sleep(1_500);
+        const ticks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));
+        const before = await Promise.all(waiters.map((call) => cpuMs(call.pid, ticks)));
+        const windowStart = Date.now();
+        await sleep(2_000);
+        const after = await Promise.all(waiters.map((call) => cpuMs(call.pid, ticks)));
+        const cores = after.reduce((sum, used, i) => sum + used - before[i]!, 0) / (Date.now() - windowStart);
+        // Looking every 25 ms, 15 waiters took half a core on a loaded 2-core machine; backing off
+        // to every 250 ms, about a tenth.
+        expect(cores).toBeLessThan(0.2);
+        expect(waiters.filter((call) => call.done())).toEqual([]);
+        held.release();
+
+        const tokens = (await Promise.all(calls.map((call) => call.exited))).map(tokenOf);
+        expect(requestsOf(identity.clientId)).toHaveLength(1);
+        expect(new Set(tokens)).toEqual(new Set([stack.entra.issuedTokens.at(-1)]));
+        expect(tokens).toHaveLength(16);
+      } finally {
+        for (const loop of busy) loop.kill("SIGKILL");
+      }
+    },
+    120_000,
+  );
 });
 
 describe("a lock holder killed with SIGKILL", () => {

@@ -160,7 +160,8 @@ describe("--timeout covers the lock wait and the login together", () => {
     await done;
     expect(released()).toBe(true);
     expect(left).toHaveLength(1);
-    expect(left[0]).toBeGreaterThan(5_900);
+    // A waiter looks at the lock at least every 250 ms, so it has it within 250 ms of the release.
+    expect(left[0]).toBeGreaterThanOrEqual(5_750);
     expect(left[0]).toBeLessThanOrEqual(6_000);
     expect(JSON.parse(rt.stdout.text()).status.token).toBe("after-the-wait");
   });

@@ -212,12 +212,15 @@ describe("what is never indexed", () => {
     expect(await indexFiles()).toEqual([]);
   });
 
-  test("where the reader looks: --cache-dir, else KUBECACHEDIR, else under HOME, else nowhere", async () => {
+  test("where the reader looks: --cache-dir, else KUBECACHEDIR, else under HOME, else nowhere (nor for an empty --cache-dir)", async () => {
     expect(indexDir(["get-token"], { HOME: "/home/a" })).toBe("/home/a/.kube/cache/kubelogin/");
     expect(indexDir(["get-token"], { HOME: "/home/a", KUBECACHEDIR: "/c" })).toBe("/c");
     expect(indexDir(["--cache-dir=/a", "--token-cache-dir", "/b"], { KUBECACHEDIR: "/c" })).toBe("/b");
     expect(indexDir(["--", "--cache-dir", "/a"], { KUBECACHEDIR: "/c" })).toBe("/c");
     expect(indexDir(["get-token"], {})).toBeUndefined();
+    // An empty --cache-dir names no directory: not the working directory, nor KUBECACHEDIR.
+    expect(indexDir(["--cache-dir", ""], { HOME: "/home/a", KUBECACHEDIR: "/c" })).toBeUndefined();
+    expect(indexDir(["--token-cache-dir="], { HOME: "/home/a" })).toBeUndefined();
     // No HOME: the cache dir is the runtime's home directory, where the reader cannot look cheaply.
     const call: Invocation = { argv: ["get-token", "--server-id", "server"], env: {}, cwd: "/", uid: 1 };
     await fullRun(strategyOf({}), call);

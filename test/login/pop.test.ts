@@ -37,6 +37,10 @@ test.each([
   expect(() => parsePopClaims(claims)).toThrow(message);
 });
 
+test.each(['u=a"b', "u=a\\b", "u=/ok,x=tab\there", "u=line\nbreak"])("claims %j: refused, as the envelope would not be JSON", (claims) => {
+  expect(() => parsePopClaims(claims)).toThrow(/^unable to parse PoP claims: the value of claim "[ux]" contains a double quote, a backslash or a control character$/);
+});
+
 test("claims are trimmed, extra = parts dropped, and every claim kept", () => {
   expect(Object.fromEntries(parsePopClaims("u=val1, claim2=val2, claim3=val3"))).toEqual({ u: "val1", claim2: "val2", claim3: "val3" });
   expect(parsePopClaims("u=a=b").get("u")).toBe("a");
@@ -119,6 +123,16 @@ test.each(
   const cacheDir = await mkdtemp(join(tmpdir(), "kubelogin-pop-"));
   expect(await run(["get-token", "--server-id", SERVER_ID, ...modeArgs[mode]!, "--cache-dir", cacheDir, "--pop-enabled", "--pop-claims", claims], rt)).toBe(1);
   expect(rt.stderr.text()).toMatch(new RegExp(`^Error: failed to create azidentity credential: ${message.replace(/[.*+?^${}()|[\]\\`]/g, "\\$&")}\nhint: --pop-claims takes`));
+});
+
+test("get-token with a double quote in --pop-claims fails before any request, naming the claim, with a hint", async () => {
+  const rt = testRuntime();
+  const cacheDir = await mkdtemp(join(tmpdir(), "kubelogin-pop-"));
+  expect(await run(["get-token", "--server-id", SERVER_ID, ...modeArgs.spn!, "--cache-dir", cacheDir, "--pop-enabled", "--pop-claims", 'u=a"b', "--authority-host", "https://127.0.0.1:1/"], rt)).toBe(1);
+  expect(rt.stderr.text()).toBe(
+    'Error: failed to create azidentity credential: unable to parse PoP claims: the value of claim "u" contains a double quote, a backslash or a control character\n' +
+      'hint: the PoP token carries the claims inside JSON strings as they are (as upstream does), so these characters would make it invalid; an ARM ID never holds them: --pop-claims "u=/subscriptions/…/connectedClusters/<name>"\n',
+  );
 });
 
 test("without --pop-enabled nothing about PoP happens: no key is created", async () => {

@@ -139,7 +139,8 @@ export function proxyAwareFetch(env: Env, platform: NodeJS.Platform): typeof fet
     const overTls = new URL(url).protocol === "https:" || (proxy !== undefined && new URL(proxy).protocol === "https:");
     const secureContext = overTls ? trusted() : undefined;
     if (proxy === undefined && secureContext === undefined) return fetch(input, init);
-    const key = proxy ?? "direct";
+    // A plain-http request through a proxy gets an agent of its own, without the system's CAs.
+    const key = `${proxy ?? "direct"} ${secureContext === undefined ? "node-cas" : "system-cas"}`;
     let agent = agents.get(key);
     if (agent === undefined) {
       const tlsOptions = secureContext === undefined ? {} : { secureContext };

@@ -5,7 +5,7 @@ import type { SecureContext } from "node:tls";
 import type { Env } from "./options/resolve.js";
 import { proxyFor } from "./proxy.js";
 import { fdOutput } from "./stdio.js";
-import { trustedContext } from "./trust.js";
+import { trustedContext } from "./system-ca.js";
 
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -124,7 +124,7 @@ async function openSystemBrowser(env: Env, url: string): Promise<void> {
 /**
  * Node's global fetch ignores HTTPS_PROXY / HTTP_PROXY / NO_PROXY and trusts only Node's own CAs.
  * This one sends a request through the proxy the given environment names for it (proxy.ts), with
- * undici's ProxyAgent (CONNECT for https), and trusts the system's CAs as well (trust.ts), for the
+ * undici's ProxyAgent (CONNECT for https), and trusts the system's CAs as well (system-ca.ts), for the
  * server and for an https proxy alike. The certificates are read at the first https request, and
  * undici is loaded only when a request needs a proxy or the system's CAs, so a cached get-token
  * never does either.

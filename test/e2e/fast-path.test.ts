@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { KUBELOGIN_BIN, runProcess, SERVER_ID, startLocalStack, type LocalStack } from "../support/local-stack.js";
-import { GO_BUNDLE_DIRS, GO_BUNDLE_FILES } from "../../src/trust.js";
+import { GO_BUNDLE_DIRS, GO_BUNDLE_FILES } from "../../src/system-ca.js";
 import { loadTestPki } from "../support/pki.js";
 
 const RECORDER = fileURLToPath(new URL("../support/record-loads.mjs", import.meta.url));

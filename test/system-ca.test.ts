@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { proxyAwareFetch } from "../src/runtime.js";
-import { systemCertificates } from "../src/trust.js";
+import { systemCertificates } from "../src/system-ca.js";
 import { startFakeProxy, type FakeProxy } from "./fakes/fake-proxy.js";
 import { createClientCertificate, createTestPki, loadTestPki, type TestPki } from "./support/pki.js";
 

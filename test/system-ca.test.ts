@@ -1,4 +1,4 @@
-// Which CAs a request trusts (src/trust.ts): Node's own, plus what Go's crypto/x509 reads, so a
+// Which CAs a request trusts (src/system-ca.ts): Node's own, plus what Go's crypto/x509 reads, so a
 // TLS-inspecting proxy's CA installed for the system (or named in SSL_CERT_FILE / SSL_CERT_DIR)
 // works as it does for upstream kubelogin and kubectl. Real files, real TLS on loopback; the
 // servers' CA is a fresh one, never the NODE_EXTRA_CA_CERTS this worker was started with.

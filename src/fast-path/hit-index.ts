@@ -14,7 +14,7 @@ import { readdir, stat, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { isFresh, parseTokenEntry } from "../cache/token-cache.js";
 import type { TokenStore } from "../cache/store.js";
-import { assertTrustedDirSync, readTrustedFileSync } from "../cache/trust.js";
+import { assertTrustedDirSync, cacheDirRefusal, readTrustedFileSync } from "../cache/trust.js";
 import { formatExecCredential } from "../exec/exec-credential.js";
 import { V1, V1BETA1, type ExecApiVersion } from "../exec/exec-info.js";
 import type { LoginPlan } from "../login/types.js";
@@ -207,6 +207,8 @@ export async function rememberServedEntry(call: Invocation, trace: () => RunTrac
   try {
     const dir = indexDir(call.argv, call.env);
     if (trace().printed || dir === undefined || resolve(call.cwd, dir) !== resolve(call.cwd, served.cacheDir)) return;
+    // Nothing goes into a dir another user could write, nor is anything pruned there (its store has said why at -v 1).
+    if ((await cacheDirRefusal(served.cacheDir, call.uid)) !== undefined) return;
     // Absolute, as the fast path will stat them (the cwd is in the index's name, so it is the same).
     const absolute = (inputs: readonly string[]): string[] => [...new Set(inputs.map((path) => resolve(call.cwd, path)))].sort();
     const paths = absolute(served.inputs);

@@ -332,14 +332,15 @@ describe("the access-token cache", () => {
   });
 
   test("an entry that cannot be read is logged at -v 1, and the login goes on without the cache", async () => {
-    // A directory where the entry's file would go.
-    await mkdir(join(dir, tokenEntryName(KEY)));
+    // A regular file where the cache dir would be (a directory where the entry would be is set aside instead, as corrupt).
+    const file = join(dir, "file");
+    await writeFile(file, "");
     const strategy = planned(() => ({}));
-    const { rt, done } = await runGetToken(strategy, ["--cache-dir", dir], {}, undefined, 1);
+    const { rt, done } = await runGetToken(strategy, ["--cache-dir", file], {}, undefined, 1);
     await done;
     expect(strategy.calls).toBe(1);
     expect(stdoutToken(rt.stdout.text())).toBe("fresh-token");
-    expect(rt.stderr.text()).toContain(`cannot read the token cache in ${dir}: `);
+    expect(rt.stderr.text()).toContain(`cannot read the token cache in ${file}: `);
   });
 
   test("a token that cannot be saved is still printed, with a warning", async () => {

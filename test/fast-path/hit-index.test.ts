@@ -301,6 +301,18 @@ describe("only what the user alone could have written is served", () => {
     expect(fastRun({ ...call, uid: OWN_UID + 1 })).toBeUndefined();
   });
 
+  test("in a dir others may write, a served call writes no index and prunes none of the others'", async () => {
+    for (let i = 0; i < MAX_INDEXES + 5; i++) await writeFile(join(dir, `fast-${i.toString(16).padStart(32, "0")}.json`), "{}");
+    await chmod(dir, 0o1777);
+    const call = callWith();
+    const strategy = strategyOf({});
+    await fullRun(strategy, call);
+    await fullRun(strategy, call);
+    expect(strategy.logins).toBe(2);
+    expect(await indexFiles()).toHaveLength(MAX_INDEXES + 5);
+    expect(await indexFiles()).not.toContain(indexName(call));
+  });
+
   test("a FIFO or a link to /dev/zero where the entry was answers nothing, at once", async () => {
     const call = callWith();
     await fullRun(strategyOf({}), call);

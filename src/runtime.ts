@@ -1,5 +1,6 @@
 // The edges of the process as plain values. nodeRuntime() is the only code besides main.ts that
 // touches `process`; tests build their own Runtime with a fixed clock, an env record and buffers.
+import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import type { SecureContext } from "node:tls";
 import type { Env } from "./options/resolve.js";
@@ -160,6 +161,22 @@ export function proxyAwareFetch(env: Env, platform: NodeJS.Platform): typeof fet
   };
 }
 
+/**
+ * A process that has exited but that its parent has not reaped yet still answers kill(pid, 0). A
+ * kubelogin killed while holding a lock stays one until its parent waits for it: as alive, every
+ * waiter would wait for its lock to go stale. Linux says so in /proc; elsewhere, as alive.
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The state follows the command name, which is in parentheses and may itself hold ") ".
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state === "Z" || state === "X";
+  } catch {
+    return false;
+  }
+}
+
 export function nodeRuntime(): Runtime {
   const env = Object.freeze({ ...process.env });
   return {
@@ -174,11 +191,11 @@ export function nodeRuntime(): Runtime {
     isProcessAlive: (pid) => {
       try {
         process.kill(pid, 0);
-        return true;
       } catch (err) {
         // EPERM: it exists but belongs to someone else.
         return (err as NodeJS.ErrnoException).code === "EPERM";
       }
+      return !isZombie(pid);
     },
     fetch: proxyAwareFetch(env, process.platform),
     spawn: spawnProcess,

@@ -20,8 +20,9 @@ export const STALE_MS = 30_000;
 const UNREADABLE_STALE_MS = 5_000;
 /**
  * A waiter's retry interval doubles up to this many times the first. Each look at the lock costs
- * about a millisecond of CPU: 31 waiters every 25 ms took more than half of a 2-core machine from
- * the holder they were all waiting for. At 250 ms a release is still seen within a quarter second.
+ * about a millisecond of CPU: 15 waiters looking every 25 ms took half a core of a loaded 2-core
+ * machine from the holder they were all waiting for. At 250 ms a release is seen within a quarter
+ * second.
  */
 const BACKOFF_LIMIT = 10;
 

@@ -47,6 +47,23 @@ async function deadPid(): Promise<number> {
   return child.pid!;
 }
 
+/**
+ * The pid of a process that has exited but is not reaped (a zombie): sh's background child, whose
+ * parent then becomes (exec) a `sleep` that never waits for it. `end` kills the sleep; init reaps both.
+ */
+async function zombiePid(): Promise<{ pid: number; end: () => void }> {
+  // The child outlives the shell's exec, so only the `sleep` could reap it.
+  const parent = spawn("sh", ["-c", "sleep 0.2 & echo $!; exec sleep 60"], { stdio: ["ignore", "pipe", "ignore"] });
+  const [line] = (await once(parent.stdout!, "data")) as [Buffer];
+  const pid = Number(line.toString().trim());
+  const state = async (): Promise<string> => {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  };
+  while ((await state()) !== "Z") await new Promise((resolve) => setTimeout(resolve, 5));
+  return { pid, end: () => void parent.kill("SIGKILL") };
+}
+
 let dir: string;
 let lockPath: string;
 beforeEach(async () => {
@@ -193,6 +210,21 @@ describe("acquireLock", () => {
     expect(clock.sleeps).toEqual([25]);
     await release();
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it.skipIf(process.platform !== "linux")("breaks at once a fresh lock whose holder has exited but is not reaped yet (a zombie)", async () => {
+    const zombie = await zombiePid();
+    try {
+      expect(isProcessAlive(zombie.pid)).toBe(false);
+      await writeFile(lockPath, holder(zombie.pid, HOST, Date.now()));
+      const clock = fakeClock(Date.now());
+      const release = await acquireLock(lockPath, options({ clock, timeoutMs: 30_000, retryMs: 25 }));
+      // Broken on the first look, not after staleMs of waiting.
+      expect(clock.sleeps).toEqual([25]);
+      await release();
+    } finally {
+      zombie.end();
+    }
   });
 
   it("breaks an unreadable lock once it is older than 5 s, and not before", async () => {

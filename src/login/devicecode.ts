@@ -3,11 +3,11 @@
 // `authorization_pending` and `slow_down`; the whole sign-in is bounded by --timeout. After the
 // first sign-in the authentication record names the account, and later runs are silent (cached
 // access token, then the refresh token) until both are unusable.
-import { AuthenticationError, MissingOptionError, TimeoutError, ValidationError } from "../errors.js";
+import { AuthenticationError, MissingOptionError, TimeoutError } from "../errors.js";
 import { formatGoDuration } from "../options/duration.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { findRecord, recordPaths, userCacheKey, type RecordFiles } from "./auth-record.js";
-import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId, type EntraTarget } from "./authority.js";
+import { checkTenantFormat, entraTarget, type EntraTarget } from "./authority.js";
 import type { SignInStep } from "./user-sign-in.js";
 import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "./types.js";
 
@@ -28,9 +28,7 @@ const SLOW_DOWN_STEP_MS = 5_000;
 function checkOptions(o: Readonly<GetTokenOptions>): void {
   if (o.clientId === "") throw new MissingOptionError(messages.clientId, "--client-id", envNamesFor("clientId", o));
   if (o.tenantId === "") throw new MissingOptionError(messages.tenantId, "--tenant-id", envNamesFor("tenantId", o));
-  if (!isValidTenantId(o.tenantId)) {
-    throw new ValidationError(INVALID_TENANT_MESSAGE, { hint: "--tenant-id takes a tenant ID (a GUID) or a domain name such as contoso.onmicrosoft.com" });
-  }
+  checkTenantFormat(o.tenantId, "failed to create device code credential");
 }
 
 export function recordFilesFor(context: PlanContext): RecordFiles {

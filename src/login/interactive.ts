@@ -7,7 +7,7 @@
 import { MissingOptionError, ValidationError } from "../errors.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { findRecord, recordPaths, type AuthenticationRecord, type RecordFiles, type RecordTarget } from "./auth-record.js";
-import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId, type EntraTarget } from "./authority.js";
+import { checkTenantFormat, entraTarget, type EntraTarget } from "./authority.js";
 import { popBindingFor, withPopTokenRequests, type PopBinding } from "./pop.js";
 import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "./types.js";
 
@@ -49,9 +49,7 @@ function redirectUrlError(redirectUrl: string): ValidationError {
 function checkOptions(o: Readonly<GetTokenOptions>): void {
   if (o.clientId === "") throw new MissingOptionError(messages.clientId, "--client-id", envNamesFor("clientId", o));
   if (o.tenantId === "") throw new MissingOptionError(messages.tenantId, "--tenant-id", envNamesFor("tenantId", o));
-  if (!isValidTenantId(o.tenantId)) {
-    throw new ValidationError(INVALID_TENANT_MESSAGE, { hint: "--tenant-id takes a tenant ID (a GUID) or a domain name such as contoso.onmicrosoft.com" });
-  }
+  checkTenantFormat(o.tenantId, o.isPopTokenEnabled ? undefined : "failed to create interactive browser credential");
 }
 
 /** A --login-hint asks for that user: another user's record does not pick the account. */

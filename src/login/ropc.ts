@@ -5,10 +5,10 @@
 // served someone's token (upstream's documented caveat). A password grant needs no person, so
 // this costs one request per token lifetime and no prompt.
 import { createHash } from "node:crypto";
-import { MissingOptionError, ValidationError } from "../errors.js";
+import { MissingOptionError } from "../errors.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { userCacheKey } from "./auth-record.js";
-import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId } from "./authority.js";
+import { checkTenantFormat, entraTarget } from "./authority.js";
 import { recordFilesFor } from "./devicecode.js";
 import { popBindingFor, withPopTokenRequests } from "./pop.js";
 import type { LoginPlan, LoginStrategy, PlanContext } from "./types.js";
@@ -23,11 +23,9 @@ const messages = {
 function checkOptions(o: Readonly<GetTokenOptions>): void {
   if (o.clientId === "") throw new MissingOptionError(messages.clientId, "--client-id", envNamesFor("clientId", o));
   if (o.tenantId === "") throw new MissingOptionError(messages.tenantId, "--tenant-id", envNamesFor("tenantId", o));
-  if (!isValidTenantId(o.tenantId)) {
-    throw new ValidationError(INVALID_TENANT_MESSAGE, { hint: "--tenant-id takes a tenant ID (a GUID) or a domain name such as contoso.onmicrosoft.com" });
-  }
   if (o.username === "") throw new MissingOptionError(messages.username, "--username", envNamesFor("username", o));
   if (o.password === "") throw new MissingOptionError(messages.password, "--password", envNamesFor("password", o));
+  checkTenantFormat(o.tenantId, o.isPopTokenEnabled ? undefined : "failed to create username password credential");
 }
 
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");

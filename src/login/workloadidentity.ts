@@ -12,7 +12,7 @@ import { readFile } from "node:fs/promises";
 import { AuthenticationError, KubeloginError, MissingOptionError, ValidationError } from "../errors.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { goPathError } from "../os-error.js";
-import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId, type EntraTarget } from "./authority.js";
+import { checkTenantFormat, entraTarget, type EntraTarget } from "./authority.js";
 import { networkErrorFor, retryingFetch, type HttpDeps } from "./http.js";
 import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "./types.js";
 
@@ -46,9 +46,7 @@ function checkOptions(o: Readonly<GetTokenOptions>, variant: WorkloadVariant): v
     throw new MissingOptionError(messages.tokenFile, "--federated-token-file", envNamesFor("federatedTokenFile", o));
   }
   // A tenant is part of the request path: nothing but a tenant id or domain may go there.
-  if (!isValidTenantId(o.tenantId)) {
-    throw new ValidationError(INVALID_TENANT_MESSAGE, { hint: "--tenant-id takes a tenant ID (a GUID) or a domain name such as contoso.onmicrosoft.com" });
-  }
+  checkTenantFormat(o.tenantId, variant.kind === "token-file" ? "failed to create workload identity credential" : undefined);
 }
 
 async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise<LoginPlan> {

@@ -193,7 +193,7 @@ describe("spn --legacy", () => {
     expect(await run(await spnArgs(["--client-id", SECRET_APP.clientId]), rt)).toBe(1);
     const lines = rt.stderr.text().split("\n");
     expect(lines[0]).toMatch(
-      /^Error: failed to get token: failed to create service principal token using secret: adal: Refresh request failed\. Status Code = '401': invalid_client: AADSTS7000215: Invalid client secret provided\./,
+      /^Error: failed to get token: adal: Refresh request failed\. Status Code = '401'\. Response body: \{.*"error":"invalid_client".*AADSTS7000215: Invalid client secret provided\..*\} Endpoint https:\/\/127\.0\.0\.1:\d+\/[^/]+\/oauth2\/token\?api-version=1\.0$/,
     );
     expect(lines[1]).toMatch(/^hint: the client secret was rejected; check --client-secret \(set by AZURE_CLIENT_SECRET\)/);
     expect(rt.stderr.text()).not.toContain("wrong-secret-value");

@@ -96,6 +96,7 @@ async function acquireToken(
       ...(pop
         ? {
             silentRequest: { popKid: pop.key.thumbprint, forceRefresh: true },
+            authenticates: false,
             errorPrefixes: ["failed to create PoP token with interactive flow", "failed to create PoP token using interactive login"],
           }
         : {}),

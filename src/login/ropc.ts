@@ -52,7 +52,9 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
           silent: false,
           credential: "password",
           credentialName: pop ? "UsernamePasswordCredentialWithPoP" : "UsernamePasswordCredential",
-          ...(pop ? { errorPrefixes: ["failed to create PoP token with username/password flow", "failed to create PoP token using username and password credential"] } : {}),
+          ...(pop
+            ? { authenticates: false, errorPrefixes: ["failed to create PoP token with username/password flow", "failed to create PoP token using username and password credential"] }
+            : {}),
           prompt: (app, scopes) =>
             app.acquireTokenByUsernamePassword({ scopes, username: o.username, password: o.password, ...(pop ? { popKid: pop.key.thumbprint } : {}) }),
         },

@@ -36,6 +36,11 @@ export interface UserSignIn {
   readonly accountHint?: string;
   /** false: never sign in silently (ropc: a wrong password must not get a token through a saved sign-in). */
   readonly silent?: boolean;
+  /**
+   * false: upstream's credential for this variant has no separate sign-in step (the PoP ones sign
+   * in inside GetToken), so every failure reads "failed to get token".
+   */
+  readonly authenticates?: boolean;
   /** Upstream's breadcrumbs for this variant, innermost first (PoP: compat spec §3.13). */
   readonly errorPrefixes?: readonly string[];
   /** Added to the silent request (PoP: the key's kid, and never MSAL's cached bearer token). */
@@ -62,7 +67,7 @@ export async function signInUser(flow: UserSignIn, deps: LoginDeps): Promise<Acc
   };
 
   const record = flow.silent === false ? undefined : await findRecord(flow.files, recordTarget, flow.acceptRecord);
-  const step: SignInStep = record ? "failed to get token" : "failed to authenticate";
+  const step = signInStepOf(flow, record !== undefined);
   if (!record && flow.silent !== false) deps.log.v(5, "no stored record; calling Authenticate");
   const account = record
     ? await accountFor(app, record, deps)
@@ -99,6 +104,11 @@ export async function signInUser(flow: UserSignIn, deps: LoginDeps): Promise<Acc
   const token = toAccessToken(result, step);
   if (result?.account) await saveRecordOf(result.account);
   return token;
+}
+
+/** How upstream words a failed sign-in of this flow (see SignInStep). */
+export function signInStepOf(flow: Pick<UserSignIn, "authenticates">, hasRecord: boolean): SignInStep {
+  return hasRecord || flow.authenticates === false ? "failed to get token" : "failed to authenticate";
 }
 
 /**

@@ -52,6 +52,16 @@ function signingInBrowser(): { opened: string[]; open(url: string): Promise<void
   };
 }
 
+/** A browser where the user declines: the redirect carries an error, as Entra sends it, to msal's listener. */
+async function decliningBrowser(url: string): Promise<void> {
+  const params = new URL(url).searchParams;
+  const redirect = new URL(params.get("redirect_uri")!);
+  const body = new URLSearchParams({ error: "access_denied", error_description: "AADSTS65004: User declined to consent to access the app.", state: params.get("state")! });
+  void fetch(`http://127.0.0.1:${redirect.port}/`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: body.toString() });
+}
+
+const POP_CLAIMS = ["--pop-enabled", "--pop-claims", "u=/subscriptions/s/resourceGroups/r/providers/Microsoft.Kubernetes/connectedClusters/c"];
+
 /** The access-token entries of a cache dir (MSAL's blob and the auth records stay). */
 async function removeAccessTokens(cacheDir: string): Promise<void> {
   for (const name of await readdir(cacheDir)) {
@@ -182,6 +192,22 @@ describe("interactive sign-in", () => {
     // msal closes its server once the cancelling redirect arrives.
     for (let i = 0; i < 100 && listening() > before; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(listening()).toBe(before);
+  });
+});
+
+describe("failures read as upstream's", () => {
+  test("a declined sign-in with no saved record is Authenticate's failure", async () => {
+    const rt = testRuntime({ openBrowser: decliningBrowser });
+    expect(await run(argv(await newCacheDir()), rt)).toBe(1);
+    expect(rt.stderr.text().split("\n").find((line) => line.startsWith("Error:"))).toMatch(/^Error: failed to authenticate: access_denied/);
+  });
+
+  test("a declined PoP sign-in is GetToken's failure: upstream's PoP credential has no sign-in step of its own", async () => {
+    const rt = testRuntime({ openBrowser: decliningBrowser });
+    expect(await run(argv(await newCacheDir(), POP_CLAIMS), rt)).toBe(1);
+    expect(rt.stderr.text().split("\n").find((line) => line.startsWith("Error:"))).toMatch(
+      /^Error: failed to get token: failed to create PoP token using interactive login: failed to create PoP token with interactive flow: access_denied/,
+    );
   });
 });
 

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { run } from "../../src/cli/run.js";
-import { redirectPort } from "../../src/login/interactive.js";
+import { chooseRedirect } from "../../src/login/interactive.js";
 import { startFakeEntra, type FakeEntra } from "../fakes/fake-entra.js";
 import { visitSignInUrl } from "../support/browser.js";
 import { loadTestPki } from "../support/pki.js";
@@ -234,13 +234,32 @@ describe("--redirect-url", () => {
     }
   });
 
-  test("only an http://localhost URL (with an optional port) can be honoured", () => {
-    expect(redirectPort("")).toBe(0);
-    expect(redirectPort("http://localhost")).toBe(0);
-    expect(redirectPort("http://localhost:8400/")).toBe(8400);
-    expect(redirectPort("http://127.0.0.1:8400")).toBe(8400);
-    for (const bad of ["https://localhost:8400", "http://example.com:8400", "http://localhost:8400/callback", "not a url"]) {
-      expect(() => redirectPort(bad)).toThrow(`invalid --redirect-url "${bad}"`);
+  test("a URL with a path, as convert-kubeconfig writes it, signs in on its port, and -v 1 says what is ignored", async () => {
+    entra.authCode.user = ALICE;
+    const port = await freePort();
+    const browser = signingInBrowser();
+    const rt = testRuntime({ openBrowser: browser.open });
+    expect(await run(argv(await newCacheDir(), ["--redirect-url", `http://localhost:${port}/callback`, "-v", "1"]), rt)).toBe(0);
+    expect(new URL(browser.opened[0]!).searchParams.get("redirect_uri")).toBe(`http://localhost:${port}`);
+    expect(rt.stderr.text()).toContain(`--redirect-url http://localhost:${port}/callback: only its port is used; the redirect URI sent is http://localhost:${port} (ignored: path "/callback")`);
+  });
+
+  test("PoP ignores it, as upstream's PoP credential never reads it", async () => {
+    entra.authCode.user = ALICE;
+    const browser = signingInBrowser();
+    const rt = testRuntime({ openBrowser: browser.open });
+    expect(await run(argv(await newCacheDir(), [...POP_CLAIMS, "--redirect-url", "not a url"]), rt)).toBe(0);
+    expect(new URL(browser.opened[0]!).searchParams.get("redirect_uri")).toMatch(/^http:\/\/localhost:\d+$/);
+  });
+
+  test("only the port is taken; what has no port to take is refused with a hint", () => {
+    expect(chooseRedirect("")).toEqual({ port: 0 });
+    expect(chooseRedirect("http://localhost")).toEqual({ port: 0 });
+    expect(chooseRedirect("http://localhost:8400/")).toEqual({ port: 8400 });
+    expect(chooseRedirect("http://127.0.0.1:8400")).toEqual({ port: 8400, ignored: 'host "127.0.0.1"' });
+    expect(chooseRedirect("https://example.com:8400/cb?x=1")).toEqual({ port: 8400, ignored: 'scheme "https", host "example.com", path "/cb", query "?x=1"' });
+    for (const bad of ["not a url", "http://localhost:99999"]) {
+      expect(() => chooseRedirect(bad)).toThrow(`invalid --redirect-url "${bad}": it is not a URL with a valid port`);
     }
   });
 });

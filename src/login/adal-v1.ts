@@ -10,7 +10,8 @@ import { AuthenticationError, KubeloginError, MissingOptionError, ValidationErro
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { entraTarget, resourceFor } from "./authority.js";
 import { networkErrorFor, retryingFetch } from "./http.js";
-import type { AccessToken, LoginDeps, LoginPlan } from "./types.js";
+import { formatGoDuration } from "../options/duration.js";
+import type { AccessToken, LoginDeps, LoginPlan, TimeoutWording } from "./types.js";
 
 const messages = {
   clientId: "client ID cannot be empty",
@@ -26,6 +27,11 @@ const messages = {
   codeExpired: "autorest/adal/devicetoken: Error while retrieving OAuth token: Code Expired",
   tokenEmpty: "autorest/adal/devicetoken: Error while retrieving OAuth token: Token Empty",
   refreshFailed: "adal: Refresh request failed",
+  // adal's words for a request the context cancelled, around Go's "context deadline exceeded".
+  codeRequestCancelled: (url: string) => `autorest/adal/devicetoken: Error occurred while sending request for Device Authorization Code: Post "${url}"`,
+  pollCancelled: (url: string) => `autorest/adal/devicetoken: Error occurred while sending request with device code for a token: Post "${url}"`,
+  notCompleted: (timeout: number) =>
+    `the device-code sign-in was not completed within ${formatGoDuration(timeout)} (--timeout): open the page and enter the code sooner, or allow more time with --timeout (or AZURE_CLI_TIMEOUT)`,
   notJson: "the identity provider's answer is not JSON",
 } as const;
 
@@ -70,14 +76,16 @@ export function v1TargetFor(o: Readonly<GetTokenOptions>): V1Target & { readonly
 export function legacyDeviceCodePlan(o: Readonly<GetTokenOptions>): LoginPlan {
   checkLegacyOptions(o);
   const target = v1TargetFor(o);
+  const progress: DeviceCodeProgress = { phase: "requesting code" };
   return {
     cacheKey: ["devicecode", "legacy", target.authorityHost, target.tenantId, o.clientId, target.resource],
     inputs: [],
     warnings: target.warnings,
+    timeoutWording: () => deviceCodeTimeoutWording(target, progress, o.timeout),
     acquire: async (deps) => {
       deps.log.v(5, "using credential: ADALDeviceCodeCredential");
       try {
-        return await acquireByDeviceCode(target, o.clientId, deps);
+        return await acquireByDeviceCode(target, o.clientId, deps, progress);
       } catch (err) {
         if (deps.signal.aborted) throw deps.signal.reason;
         throw err instanceof KubeloginError ? err.wrap("failed to get token") : err;
@@ -105,7 +113,24 @@ interface V1TokenAnswer {
   correlation_id?: string;
 }
 
-export async function acquireByDeviceCode(target: V1Target, clientId: string, deps: LoginDeps): Promise<AccessToken> {
+/** Where a v1 device-code sign-in is: upstream's text for a timeout names the step it cut short. */
+interface DeviceCodeProgress {
+  phase: "requesting code" | "waiting" | "polling";
+}
+
+function deviceCodeTimeoutWording(target: V1Target, progress: DeviceCodeProgress, timeout: number): TimeoutWording {
+  const failed = "failed to get token";
+  switch (progress.phase) {
+    case "requesting code":
+      return { prefix: `${failed}: ${messages.initiate}: ${messages.codeRequestCancelled(v1Endpoint(target, "devicecode"))}` };
+    case "waiting":
+      return { prefix: `${failed}: ${messages.wait}`, hint: messages.notCompleted(timeout) };
+    case "polling":
+      return { prefix: `${failed}: ${messages.wait}: ${messages.pollCancelled(v1Endpoint(target, "token"))}`, hint: messages.notCompleted(timeout) };
+  }
+}
+
+async function acquireByDeviceCode(target: V1Target, clientId: string, deps: LoginDeps, progress: DeviceCodeProgress): Promise<AccessToken> {
   let code: V1DeviceCode;
   try {
     code = await requestDeviceCode(target, clientId, deps);
@@ -118,7 +143,7 @@ export async function acquireByDeviceCode(target: V1Target, clientId: string, de
     throw new KubeloginError(`${messages.prompt}: ${(err as Error).message}`, { cause: err });
   }
   try {
-    return await pollForToken(target, clientId, code, deps);
+    return await pollForToken(target, clientId, code, deps, progress);
   } catch (err) {
     throw asKubeloginError(err, deps).wrap(messages.wait);
   }
@@ -138,13 +163,15 @@ async function requestDeviceCode(target: V1Target, clientId: string, deps: Login
  * authorization_pending; slow_down doubles the wait, and more than three intervals ends it.
  * --timeout bounds the whole wait through the signal.
  */
-async function pollForToken(target: V1Target, clientId: string, code: V1DeviceCode, deps: LoginDeps): Promise<AccessToken> {
+async function pollForToken(target: V1Target, clientId: string, code: V1DeviceCode, deps: LoginDeps, progress: DeviceCodeProgress): Promise<AccessToken> {
   const url = v1Endpoint(target, "token");
   const intervalMs = (Number(code.interval) > 0 ? Number(code.interval) : DEFAULT_POLL_INTERVAL_SECONDS) * 1000;
   let waitMs = intervalMs;
   for (;;) {
     const form = { client_id: clientId, code: code.device_code!, grant_type: "device_code", resource: target.resource };
+    progress.phase = "polling";
     const { status, body } = await post(url, form, deps);
+    progress.phase = "waiting";
     const answer = body as V1TokenAnswer | undefined;
     if (answer === undefined) throw new AuthenticationError(messages.tokenEmpty);
     if (status === 200 && answer.error === undefined) return tokenFrom(answer, deps);

@@ -5,10 +5,12 @@
 // user waiting on nothing. After the first sign-in the auth record names the account, and MSAL's
 // refresh token signs it in silently until Entra refuses it.
 import { MissingOptionError, ValidationError } from "../errors.js";
+import { formatGoDuration } from "../options/duration.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { findRecord, recordPaths, type AuthenticationRecord, type RecordFiles, type RecordTarget } from "./auth-record.js";
 import { checkTenantFormat, entraTarget, type EntraTarget } from "./authority.js";
 import { popBindingFor, withPopTokenRequests, type PopBinding } from "./pop.js";
+import { signInStepOf } from "./sign-in-step.js";
 import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "./types.js";
 
 const messages = {
@@ -23,6 +25,8 @@ const messages = {
   successPage: "You are signed in to kubelogin. You can close this window and return to the terminal.",
   errorPage: "The sign-in did not complete. Return to the terminal to see why.",
   cancelled: "kubelogin stopped waiting for the sign-in",
+  notCompleted: (timeout: number) =>
+    `the sign-in was not completed within ${formatGoDuration(timeout)} (--timeout): finish it in the browser sooner, or allow more time with --timeout (or AZURE_CLI_TIMEOUT)`,
 } as const;
 
 export interface RedirectChoice {
@@ -64,6 +68,9 @@ function checkOptions(o: Readonly<GetTokenOptions>): void {
   checkTenantFormat(o.tenantId, o.isPopTokenEnabled ? undefined : "failed to create interactive browser credential");
 }
 
+/** Upstream's breadcrumbs for a PoP sign-in, innermost first. */
+const POP_ERROR_PREFIXES = ["failed to create PoP token with interactive flow", "failed to create PoP token using interactive login"] as const;
+
 /** A --login-hint asks for that user: another user's record does not pick the account. */
 const acceptsRecord = (loginHint: string) => (record: AuthenticationRecord): boolean =>
   loginHint === "" || record.username.toLowerCase() === loginHint.toLowerCase();
@@ -83,6 +90,10 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
     inputs: recordPaths(files, recordTarget),
     warnings: [...target.warnings, ...(pop?.warnings ?? [])],
     ...(pop ? { present: pop.present } : {}),
+    timeoutWording: () => ({
+      prefix: pop ? `failed to get token: ${POP_ERROR_PREFIXES[1]}: ${POP_ERROR_PREFIXES[0]}` : `${signInStepOf({}, record !== undefined)}: InteractiveBrowserCredential`,
+      hint: messages.notCompleted(o.timeout),
+    }),
     acquire: (deps) => acquireToken(o, target, redirect, files, pop, deps),
   };
 }
@@ -112,7 +123,7 @@ async function acquireToken(
         ? {
             silentRequest: { popKid: pop.key.thumbprint, forceRefresh: true },
             authenticates: false,
-            errorPrefixes: ["failed to create PoP token with interactive flow", "failed to create PoP token using interactive login"],
+            errorPrefixes: POP_ERROR_PREFIXES,
           }
         : {}),
       prompt: (app, scopes) =>

@@ -28,6 +28,9 @@ function checkOptions(o: Readonly<GetTokenOptions>): void {
   checkTenantFormat(o.tenantId, o.isPopTokenEnabled ? undefined : "failed to create username password credential");
 }
 
+/** Upstream's breadcrumbs for a PoP sign-in, innermost first. */
+const POP_ERROR_PREFIXES = ["failed to create PoP token with username/password flow", "failed to create PoP token using username and password credential"] as const;
+
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
 
 async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise<LoginPlan> {
@@ -42,6 +45,8 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
     inputs: [],
     warnings: [...target.warnings, ...(pop?.warnings ?? [])],
     ...(pop ? { present: pop.present } : {}),
+    // No saved sign-in is ever used here, so a plain failure is Authenticate's.
+    timeoutWording: () => ({ prefix: pop ? `failed to get token: ${POP_ERROR_PREFIXES[1]}: ${POP_ERROR_PREFIXES[0]}` : "failed to authenticate: UsernamePasswordCredential" }),
     acquire: async (deps) => {
       const { signInUser } = await import("./user-sign-in.js");
       return signInUser(
@@ -53,7 +58,7 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
           credential: "password",
           credentialName: pop ? "UsernamePasswordCredentialWithPoP" : "UsernamePasswordCredential",
           ...(pop
-            ? { authenticates: false, errorPrefixes: ["failed to create PoP token with username/password flow", "failed to create PoP token using username and password credential"] }
+            ? { authenticates: false, errorPrefixes: POP_ERROR_PREFIXES }
             : {}),
           prompt: (app, scopes) =>
             app.acquireTokenByUsernamePassword({ scopes, username: o.username, password: o.password, ...(pop ? { popKid: pop.key.thumbprint } : {}) }),

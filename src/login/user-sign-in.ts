@@ -8,6 +8,7 @@ import { findRecord, recordFor, recordStore, saveRecord, USER_SIGN_IN_CACHE_ENTR
 import type { EntraTarget } from "./authority.js";
 import { createPublicClient } from "./msal/client.js";
 import { extractAadsts, fromMsalError, msalErrorContext, type CredentialOption } from "./msal/errors.js";
+import { signInStepOf } from "./sign-in-step.js";
 import type { AccessToken, LoginDeps } from "./types.js";
 
 const messages = {
@@ -104,11 +105,6 @@ export async function signInUser(flow: UserSignIn, deps: LoginDeps): Promise<Acc
   const token = toAccessToken(result, step);
   if (result?.account) await saveRecordOf(result.account);
   return token;
-}
-
-/** How upstream words a failed sign-in of this flow (see SignInStep). */
-export function signInStepOf(flow: Pick<UserSignIn, "authenticates">, hasRecord: boolean): SignInStep {
-  return hasRecord || flow.authenticates === false ? "failed to get token" : "failed to authenticate";
 }
 
 /**

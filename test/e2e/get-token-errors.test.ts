@@ -216,5 +216,43 @@ test("--timeout bounds the whole token acquisition, even when the authority neve
   expect(result.stdout).toBe("");
   // No wall-clock bound on a cold process: a hang is killed by runProcess, and then this line,
   // which only kubelogin's own timeout writes, is missing.
-  expect(result.stderr.split("\n")[0]).toBe("Error: failed to get token: timed out after 1s");
+  expect(result.stderr.split("\n")[0]).toBe("Error: failed to get token: context deadline exceeded");
+  expect(result.stderr.split("\n")[1]).toMatch(/^hint: kubelogin stopped waiting after 1s \(--timeout\)/);
+});
+
+const PUBLIC_CLIENT = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+test.each([
+  {
+    mode: "devicecode",
+    legacy: [] as string[],
+    setup: () => {
+      stack.entra.users.addPublicClient(PUBLIC_CLIENT);
+      stack.entra.users.deviceCode = { ...stack.entra.users.deviceCode, outcome: "never", interval: 1 };
+    },
+    // No saved record: upstream's Authenticate step, and its credential's name before Go's context error.
+    error: /^Error: failed to authenticate: DeviceCodeCredential: context deadline exceeded$/,
+  },
+  {
+    mode: "devicecode --legacy",
+    legacy: ["--legacy"],
+    setup: () => {
+      stack.entra.v1.addPublicClient(PUBLIC_CLIENT);
+      stack.entra.v1.deviceCode = { user: "someone@contoso.example", slowDownPolls: 0, pendingPolls: 1000, interval: 1 };
+    },
+    error:
+      /^Error: failed to get token: waiting for device code authentication to complete: (autorest\/adal\/devicetoken: Error occurred while sending request with device code for a token: Post "[^"]+": )?context deadline exceeded$/,
+  },
+])("$mode: a sign-in not completed within --timeout keeps upstream's first line; the plain words are the hint", async ({ legacy, setup, error }) => {
+  setup();
+  const result = await stack.kubelogin([
+    ...args({ "--login": "devicecode", "--client-id": PUBLIC_CLIENT, "--cache-dir": join(stack.home, `timeout-cache-${legacy.length}`) }),
+    ...legacy,
+    "--timeout", "2s",
+  ]);
+  expect(result.code).toBe(1);
+  expect(result.stdout).toBe("");
+  const lines = result.stderr.trimEnd().split("\n");
+  expect(lines[0]).toMatch(/^To sign in, use a web browser/);
+  expect(lines[1]).toMatch(error);
+  expect(lines[2]).toMatch(/^hint: the device-code sign-in was not completed within 2s \(--timeout\): open the page and enter the code sooner/);
 });

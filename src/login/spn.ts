@@ -179,7 +179,7 @@ async function acquireLegacyToken(o: Readonly<GetTokenOptions>, target: EntraTar
       : { clientSecret: o.clientSecret };
     return await acquireServicePrincipalToken(v1, o.clientId, credential, deps);
   } catch (err) {
-    // --timeout's own error already reads "failed to get token: timed out …".
+    // --timeout's own error is already worded in full ("failed to get token: context deadline exceeded").
     if (deps.signal.aborted) throw deps.signal.reason;
     throw err instanceof KubeloginError ? err.wrap("failed to get token") : err;
   }

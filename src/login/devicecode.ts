@@ -51,7 +51,7 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
     cacheKey: userCacheKey("devicecode", target, o.clientId, record),
     inputs: recordPaths(files, recordTarget),
     warnings: target.warnings,
-    timeoutWording: () => ({ prefix: `${signInStepOf({}, record !== undefined)}: ${CREDENTIAL_NAME}` }),
+    timeoutWording: () => ({ prefix: `${signInStepOf(record !== undefined)}: ${CREDENTIAL_NAME}` }),
     // Not async: the rejection on timeout must reach the use case before its own generic one.
     acquire: (deps) => settleOnAbort(deps.signal, acquireToken(o, target, files, deps), () => timeoutError(o, deps)),
   };

@@ -91,7 +91,7 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
     warnings: [...target.warnings, ...(pop?.warnings ?? [])],
     ...(pop ? { present: pop.present } : {}),
     timeoutWording: () => ({
-      prefix: pop ? `failed to get token: ${POP_ERROR_PREFIXES[1]}: ${POP_ERROR_PREFIXES[0]}` : `${signInStepOf({}, record !== undefined)}: InteractiveBrowserCredential`,
+      prefix: pop ? `failed to get token: ${POP_ERROR_PREFIXES[1]}: ${POP_ERROR_PREFIXES[0]}` : `${signInStepOf(record !== undefined)}: InteractiveBrowserCredential`,
       hint: messages.notCompleted(o.timeout),
     }),
     acquire: (deps) => acquireToken(o, target, redirect, files, pop, deps),

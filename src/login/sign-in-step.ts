@@ -6,6 +6,6 @@ import type { SignInStep } from "./user-sign-in.js";
  * With a saved record, or for a credential with no separate sign-in step (upstream's PoP
  * credentials sign in inside GetToken), a failure is GetToken's; otherwise Authenticate's.
  */
-export function signInStepOf(flow: { readonly authenticates?: boolean }, hasRecord: boolean): SignInStep {
-  return hasRecord || flow.authenticates === false ? "failed to get token" : "failed to authenticate";
+export function signInStepOf(hasRecord: boolean, authenticates = true): SignInStep {
+  return hasRecord || !authenticates ? "failed to get token" : "failed to authenticate";
 }

@@ -68,7 +68,7 @@ export async function signInUser(flow: UserSignIn, deps: LoginDeps): Promise<Acc
   };
 
   const record = flow.silent === false ? undefined : await findRecord(flow.files, recordTarget, flow.acceptRecord);
-  const step = signInStepOf(flow, record !== undefined);
+  const step = signInStepOf(record !== undefined, flow.authenticates !== false);
   if (!record && flow.silent !== false) deps.log.v(5, "no stored record; calling Authenticate");
   const account = record
     ? await accountFor(app, record, deps)

@@ -107,7 +107,8 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
     deadline,
     interaction,
   });
-  const acquire = (): Promise<CachedToken> => withinDeadline(rt, deadline, o.timeout, (signal) => plan.acquire(loginDeps(signal)));
+  const acquire = (): Promise<CachedToken> =>
+    withinDeadline(rt, deadline, () => timeoutError(plan, o.timeout), (signal) => plan.acquire(loginDeps(signal)));
 
   // The login runs at most once: a failure of the cache around it (lock, read, write) means going
   // on without the cache, but an error from the login itself is reported as it is.
@@ -177,22 +178,33 @@ function interactionFor(rt: Runtime, interactive: boolean): Interaction {
 }
 
 /**
+ * Upstream has one context deadline, and its error ends in Go's "context deadline exceeded" behind
+ * the credential's own breadcrumbs: scripts match that first line, so the plain words go to the hint.
+ */
+function timeoutError(plan: LoginPlan, timeout: number): TimeoutError {
+  const wording = plan.timeoutWording?.();
+  return new TimeoutError(`${wording?.prefix ?? "failed to get token"}: context deadline exceeded`, {
+    hint:
+      wording?.hint ??
+      `kubelogin stopped waiting after ${formatGoDuration(timeout)} (--timeout): raise --timeout (or AZURE_CLI_TIMEOUT), and check that the identity provider is reachable`,
+  });
+}
+
+/**
  * Runs the login with the time --timeout has left. The signal cancels what can be cancelled
  * (requests, sleeps, child processes); the race ends the wait for what cannot (a blocked read),
  * and main.ts then exits.
  */
-async function withinDeadline<T>(rt: Runtime, deadline: number, timeout: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+async function withinDeadline<T>(rt: Runtime, deadline: number, expiredError: () => TimeoutError, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   // setTimeout fires at once for delays past 2^31-1 ms (about 24.8 days); "--timeout 720h" means "no hurry".
   const remaining = Math.min(Math.max(0, deadline - rt.clock.now()), 2 ** 31 - 1);
   const controller = new AbortController();
-  const expiredError = new TimeoutError(`failed to get token: timed out after ${formatGoDuration(timeout)}`, {
-    hint: "raise --timeout (or AZURE_CLI_TIMEOUT), and check that the identity provider is reachable",
-  });
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      controller.abort(expiredError);
-      reject(expiredError);
+      const error = expiredError();
+      controller.abort(error);
+      reject(error);
     }, remaining);
   });
   try {

@@ -8,9 +8,10 @@
 import { createHash, createPrivateKey, randomBytes, sign, X509Certificate } from "node:crypto";
 import { AuthenticationError, KubeloginError, MissingOptionError, ValidationError } from "../errors.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
-import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId, resourceFor } from "./authority.js";
+import { entraTarget, resourceFor } from "./authority.js";
 import { networkErrorFor, retryingFetch } from "./http.js";
-import type { AccessToken, LoginDeps, LoginPlan } from "./types.js";
+import { formatGoDuration } from "../options/duration.js";
+import type { AccessToken, LoginDeps, LoginPlan, TimeoutWording } from "./types.js";
 
 const messages = {
   clientId: "client ID cannot be empty",
@@ -19,7 +20,6 @@ const messages = {
   initiate: "initialing the device code authentication",
   prompt: "prompting the device code message",
   wait: "waiting for device code authentication to complete",
-  servicePrincipal: "failed to create service principal token using secret",
   deviceEndpoint: "autorest/adal/devicetoken: Error occurred while handling response from the Device Endpoint",
   deviceCodeEmpty: "autorest/adal/devicetoken: Error while retrieving device code: Device Code Empty",
   slowDownTooMuch: "autorest/adal/devicetoken: Error waiting for user to complete device flow. Server told us to slow_down too much",
@@ -27,6 +27,11 @@ const messages = {
   codeExpired: "autorest/adal/devicetoken: Error while retrieving OAuth token: Code Expired",
   tokenEmpty: "autorest/adal/devicetoken: Error while retrieving OAuth token: Token Empty",
   refreshFailed: "adal: Refresh request failed",
+  // adal's words for a request the context cancelled, around Go's "context deadline exceeded".
+  codeRequestCancelled: (url: string) => `autorest/adal/devicetoken: Error occurred while sending request for Device Authorization Code: Post "${url}"`,
+  pollCancelled: (url: string) => `autorest/adal/devicetoken: Error occurred while sending request with device code for a token: Post "${url}"`,
+  notCompleted: (timeout: number) =>
+    `the device-code sign-in was not completed within ${formatGoDuration(timeout)} (--timeout): open the page and enter the code sooner, or allow more time with --timeout (or AZURE_CLI_TIMEOUT)`,
   notJson: "the identity provider's answer is not JSON",
 } as const;
 
@@ -55,9 +60,7 @@ export function v1Endpoint(target: Pick<V1Target, "authorityHost" | "tenantId">,
 export function checkLegacyOptions(o: Readonly<GetTokenOptions>): void {
   if (o.clientId === "") throw new MissingOptionError(messages.clientId, "--client-id", envNamesFor("clientId", o));
   if (o.tenantId === "") throw new MissingOptionError(messages.tenantId, "--tenant-id", envNamesFor("tenantId", o));
-  if (!isValidTenantId(o.tenantId)) {
-    throw new ValidationError(INVALID_TENANT_MESSAGE, { hint: "--tenant-id takes a tenant ID (a GUID) or a domain name such as contoso.onmicrosoft.com" });
-  }
+  // adal checks no tenant format: whatever it is goes into the request path, escaped, and Entra answers.
 }
 
 export function v1TargetFor(o: Readonly<GetTokenOptions>): V1Target & { readonly warnings: readonly string[] } {
@@ -73,14 +76,16 @@ export function v1TargetFor(o: Readonly<GetTokenOptions>): V1Target & { readonly
 export function legacyDeviceCodePlan(o: Readonly<GetTokenOptions>): LoginPlan {
   checkLegacyOptions(o);
   const target = v1TargetFor(o);
+  const progress: DeviceCodeProgress = { phase: "requesting code" };
   return {
     cacheKey: ["devicecode", "legacy", target.authorityHost, target.tenantId, o.clientId, target.resource],
     inputs: [],
     warnings: target.warnings,
+    timeoutWording: () => deviceCodeTimeoutWording(target, progress, o.timeout),
     acquire: async (deps) => {
       deps.log.v(5, "using credential: ADALDeviceCodeCredential");
       try {
-        return await acquireByDeviceCode(target, o.clientId, deps);
+        return await acquireByDeviceCode(target, o.clientId, deps, progress);
       } catch (err) {
         if (deps.signal.aborted) throw deps.signal.reason;
         throw err instanceof KubeloginError ? err.wrap("failed to get token") : err;
@@ -108,7 +113,24 @@ interface V1TokenAnswer {
   correlation_id?: string;
 }
 
-export async function acquireByDeviceCode(target: V1Target, clientId: string, deps: LoginDeps): Promise<AccessToken> {
+/** Where a v1 device-code sign-in is: upstream's text for a timeout names the step it cut short. */
+interface DeviceCodeProgress {
+  phase: "requesting code" | "waiting" | "polling";
+}
+
+function deviceCodeTimeoutWording(target: V1Target, progress: DeviceCodeProgress, timeout: number): TimeoutWording {
+  const failed = "failed to get token";
+  switch (progress.phase) {
+    case "requesting code":
+      return { prefix: `${failed}: ${messages.initiate}: ${messages.codeRequestCancelled(v1Endpoint(target, "devicecode"))}` };
+    case "waiting":
+      return { prefix: `${failed}: ${messages.wait}`, hint: messages.notCompleted(timeout) };
+    case "polling":
+      return { prefix: `${failed}: ${messages.wait}: ${messages.pollCancelled(v1Endpoint(target, "token"))}`, hint: messages.notCompleted(timeout) };
+  }
+}
+
+async function acquireByDeviceCode(target: V1Target, clientId: string, deps: LoginDeps, progress: DeviceCodeProgress): Promise<AccessToken> {
   let code: V1DeviceCode;
   try {
     code = await requestDeviceCode(target, clientId, deps);
@@ -121,7 +143,7 @@ export async function acquireByDeviceCode(target: V1Target, clientId: string, de
     throw new KubeloginError(`${messages.prompt}: ${(err as Error).message}`, { cause: err });
   }
   try {
-    return await pollForToken(target, clientId, code, deps);
+    return await pollForToken(target, clientId, code, deps, progress);
   } catch (err) {
     throw asKubeloginError(err, deps).wrap(messages.wait);
   }
@@ -141,13 +163,15 @@ async function requestDeviceCode(target: V1Target, clientId: string, deps: Login
  * authorization_pending; slow_down doubles the wait, and more than three intervals ends it.
  * --timeout bounds the whole wait through the signal.
  */
-async function pollForToken(target: V1Target, clientId: string, code: V1DeviceCode, deps: LoginDeps): Promise<AccessToken> {
+async function pollForToken(target: V1Target, clientId: string, code: V1DeviceCode, deps: LoginDeps, progress: DeviceCodeProgress): Promise<AccessToken> {
   const url = v1Endpoint(target, "token");
   const intervalMs = (Number(code.interval) > 0 ? Number(code.interval) : DEFAULT_POLL_INTERVAL_SECONDS) * 1000;
   let waitMs = intervalMs;
   for (;;) {
     const form = { client_id: clientId, code: code.device_code!, grant_type: "device_code", resource: target.resource };
+    progress.phase = "polling";
     const { status, body } = await post(url, form, deps);
+    progress.phase = "waiting";
     const answer = body as V1TokenAnswer | undefined;
     if (answer === undefined) throw new AuthenticationError(messages.tokenEmpty);
     if (status === 200 && answer.error === undefined) return tokenFrom(answer, deps);
@@ -177,9 +201,9 @@ export type LegacyClientCredential =
   | { readonly certificate: { readonly privateKeyPem: string; readonly certificatePem: string } };
 
 /**
- * `spn --legacy` (compat spec §3.6): one client-credentials request to the v1 token endpoint. Every
- * failure reads `failed to create service principal token using secret: …`, for a certificate
- * too, as upstream.
+ * `spn --legacy` (compat spec §3.6): one client-credentials request to the v1 token endpoint. A
+ * refusal reads as adal's own error, unwrapped as upstream returns it: the status, Entra's body as
+ * it came and the endpoint.
  */
 export async function acquireServicePrincipalToken(
   target: V1Target,
@@ -195,16 +219,14 @@ export async function acquireServicePrincipalToken(
     form.client_assertion = clientAssertion(credential.certificate, clientId, url, deps.rt.clock.now());
     form.client_assertion_type = JWT_BEARER;
   }
-  try {
-    const { status, body } = await post(url, form, deps);
-    const answer = body as V1TokenAnswer | undefined;
-    if (status !== 200 || answer === undefined || answer.error !== undefined) {
-      throw await entraError(`${messages.refreshFailed}. Status Code = '${status}'`, body, deps, clientId, target, "clientSecret" in credential ? "clientSecret" : "clientCertificate");
-    }
-    return tokenFrom(answer, deps);
-  } catch (err) {
-    throw asKubeloginError(err, deps).wrap(messages.servicePrincipal);
-  }
+  const { status, text } = await postForm(url, form, deps);
+  const answer = status === 200 ? (parseAnswer(text, status, url) as V1TokenAnswer | undefined) : undefined;
+  if (answer !== undefined && answer.error === undefined) return tokenFrom(answer, deps);
+  const refused = await entraError(messages.refreshFailed, parseQuietly(text), deps, clientId, target, "clientSecret" in credential ? "clientSecret" : "clientCertificate");
+  throw new AuthenticationError(`${messages.refreshFailed}. Status Code = '${status}'. Response body: ${text} Endpoint ${url}`, {
+    hint: refused.hint,
+    traceIds: refused.traceIds,
+  });
 }
 
 /** adal's SignJwt: RS256, the certificate's SHA-1 thumbprint as x5t and the certificate as x5c. */
@@ -229,6 +251,11 @@ function tokenFrom(answer: V1TokenAnswer, deps: LoginDeps): AccessToken {
 }
 
 async function post(url: string, form: Record<string, string>, deps: LoginDeps): Promise<{ status: number; body: unknown }> {
+  const { status, text } = await postForm(url, form, deps);
+  return { status, body: parseAnswer(text, status, url) };
+}
+
+async function postForm(url: string, form: Record<string, string>, deps: LoginDeps): Promise<{ status: number; text: string }> {
   let response: Response;
   try {
     response = await retryingFetch(deps)(url, {
@@ -241,14 +268,26 @@ async function post(url: string, form: Record<string, string>, deps: LoginDeps):
     if (deps.signal.aborted) throw deps.signal.reason;
     throw networkErrorFor(url, err);
   }
-  const text = await response.text();
-  if (text.trim() === "") return { status: response.status, body: undefined };
+  return { status: response.status, text: await response.text() };
+}
+
+function parseAnswer(text: string, status: number, url: string): unknown {
+  if (text.trim() === "") return undefined;
   try {
-    return { status: response.status, body: JSON.parse(text) };
+    return JSON.parse(text);
   } catch {
-    throw new AuthenticationError(`${messages.notJson} (HTTP ${response.status} from ${new URL(url).host})`, {
+    throw new AuthenticationError(`${messages.notJson} (HTTP ${status} from ${new URL(url).host})`, {
       hint: "check --authority-host / --environment: the URL may not be an Entra ID endpoint, or a proxy answered instead",
     });
+  }
+}
+
+/** A refusal's body, for its AADSTS code and ids; one that is not JSON has neither. */
+function parseQuietly(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 
@@ -260,7 +299,7 @@ async function entraError(
   clientId: string,
   target: V1Target,
   credential?: "clientSecret" | "clientCertificate",
-): Promise<KubeloginError> {
+): Promise<AuthenticationError> {
   const answer = (body ?? {}) as V1TokenAnswer;
   const description = answer.error_description ?? "";
   // Only on this failure path: the AADSTS table lives with the MSAL error translation.

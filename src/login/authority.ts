@@ -1,4 +1,5 @@
 // Cloud and scope selection (compat spec §3.1, §3.2; decision 8).
+import { ValidationError } from "../errors.js";
 
 export const PUBLIC_CLOUD = "https://login.microsoftonline.com/";
 const CLOUDS: Readonly<Record<string, string>> = {
@@ -45,6 +46,19 @@ export function isValidTenantId(tenantId: string): boolean {
 
 export const INVALID_TENANT_MESSAGE =
   "invalid tenantID. You can locate your tenantID by following the instructions listed here: https://learn.microsoft.com/partner-center/find-ids-and-domain-names";
+
+export const TENANT_HINT = "--tenant-id takes a tenant ID (a GUID) or a domain name such as contoso.onmicrosoft.com";
+
+/**
+ * azidentity's tenant check. Upstream meets it inside the credential's constructor, so the text
+ * carries that constructor's prefix (`failed to create device code credential: invalid tenantID…`).
+ * Upstream's PoP variants build no azidentity credential and have no prefix to give: a tenant
+ * that could change the request path is refused there all the same.
+ */
+export function checkTenantFormat(tenantId: string, constructorPrefix: string | undefined, hint: string = TENANT_HINT): void {
+  if (isValidTenantId(tenantId)) return;
+  throw new ValidationError(constructorPrefix === undefined ? INVALID_TENANT_MESSAGE : `${constructorPrefix}: ${INVALID_TENANT_MESSAGE}`, { hint });
+}
 
 /** Where an Entra ID token request goes and what it asks for (compat spec §3.1, §3.2). */
 export interface EntraTarget {

@@ -2,7 +2,7 @@
 // AzureDeveloperCLICredential's arguments, checks, output parsing and error texts, cached like
 // azurecli under a fingerprint of azd's signed-in identity. @azure/identity is not used for the
 // reason given in azurecli.ts.
-import { INVALID_TENANT_MESSAGE, isValidTenantId, scopeFor } from "./authority.js";
+import { checkTenantFormat, scopeFor } from "./authority.js";
 import { azIdentity } from "./azurecli.js";
 import { KubeloginError, ValidationError } from "../errors.js";
 import type { Env, GetTokenOptions } from "../options/resolve.js";
@@ -12,7 +12,7 @@ import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } fr
 const AZD: CliProgram = { command: "azd", credential: "AzureDeveloperCLICredential" };
 
 const messages = {
-  tenantHint: "--tenant-id takes a tenant ID (a GUID) or a domain name such as contoso.onmicrosoft.com",
+  create: "failed to create azure developer cli credential",
   invalidScope: (s: string) => `AzureDeveloperCLICredential.GetToken(): invalid scope ${JSON.stringify(s)}`,
   scopeHint: "--server-id may hold only letters, digits and the characters . - _ / :",
   notFound: "AzureDeveloperCLICredential: Azure Developer CLI not found on path",
@@ -55,7 +55,7 @@ function usesAzCliAuth(configJson: Buffer | undefined): boolean {
 }
 
 async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise<LoginPlan> {
-  if (o.tenantId !== "" && !isValidTenantId(o.tenantId)) throw new ValidationError(INVALID_TENANT_MESSAGE, { hint: messages.tenantHint });
+  if (o.tenantId !== "") checkTenantFormat(o.tenantId, messages.create);
   // azd takes the whole scope, /.default included; --subscription means nothing to it.
   const scope = scopeFor(o.serverId);
   const identity = await azdIdentity(context.env, context.homedir);

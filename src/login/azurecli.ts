@@ -8,7 +8,7 @@
 // @azure/identity's AzureCliCredential is not used: it starts az through a shell with a joined
 // command line (style.md §4) and outside our Runtime's spawn, so tests could not see its argv or
 // env; what it does is small enough to do here (cli-token.ts).
-import { INVALID_TENANT_MESSAGE, isValidTenantId, scopeFor } from "./authority.js";
+import { checkTenantFormat, scopeFor } from "./authority.js";
 import { KubeloginError, ValidationError } from "../errors.js";
 import type { Env, GetTokenOptions } from "../options/resolve.js";
 import { NOT_FOUND, configDirFrom, failureText, isValidCliScope, parseCliJson, readFingerprinted, runCli, timeFromParts, type CliProgram } from "./cli-token.js";
@@ -17,10 +17,10 @@ import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } fr
 const AZ: CliProgram = { command: "az", credential: "AzureCLICredential" };
 
 const messages = {
+  create: "failed to create azure cli credential",
   invalidSubscription: (s: string) =>
     `AzureCLICredential: Subscription ${JSON.stringify(s)} contains invalid characters. If this is the name of a subscription, use its ID instead`,
   subscriptionHint: "pass the subscription's ID with --subscription (az account list -o table shows it)",
-  tenantHint: "--tenant-id takes a tenant ID (a GUID) or a domain name such as contoso.onmicrosoft.com",
   invalidScope: (s: string) => `AzureCLICredential.GetToken(): invalid scope ${JSON.stringify(s)}`,
   scopeHint: "--server-id may hold only letters, digits and the characters . - _ / :",
   notFound: "AzureCLICredential: Azure CLI not found on path",
@@ -44,9 +44,9 @@ export async function azIdentity(env: Env, homedir: string): Promise<{ configDir
 
 function checkOptions(o: Readonly<GetTokenOptions>): void {
   if (!/^[0-9A-Za-z_. -]*$/.test(o.subscription)) {
-    throw new ValidationError(messages.invalidSubscription(o.subscription), { hint: messages.subscriptionHint });
+    throw new ValidationError(`${messages.create}: ${messages.invalidSubscription(o.subscription)}`, { hint: messages.subscriptionHint });
   }
-  if (o.tenantId !== "" && !isValidTenantId(o.tenantId)) throw new ValidationError(INVALID_TENANT_MESSAGE, { hint: messages.tenantHint });
+  if (o.tenantId !== "") checkTenantFormat(o.tenantId, messages.create);
 }
 
 async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise<LoginPlan> {

@@ -3,22 +3,26 @@
 // `authorization_pending` and `slow_down`; the whole sign-in is bounded by --timeout. After the
 // first sign-in the authentication record names the account, and later runs are silent (cached
 // access token, then the refresh token) until both are unusable.
-import { AuthenticationError, MissingOptionError, TimeoutError, ValidationError } from "../errors.js";
+import { AuthenticationError, MissingOptionError, TimeoutError } from "../errors.js";
 import { formatGoDuration } from "../options/duration.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { findRecord, recordPaths, userCacheKey, type RecordFiles } from "./auth-record.js";
-import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId, type EntraTarget } from "./authority.js";
+import { checkTenantFormat, entraTarget, type EntraTarget } from "./authority.js";
+import { signInStepOf } from "./sign-in-step.js";
 import type { SignInStep } from "./user-sign-in.js";
 import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "./types.js";
 
 const messages = {
   clientId: "client ID cannot be empty",
   tenantId: "tenant ID cannot be empty",
-  notCompleted: (timeout: number) => `the device-code sign-in was not completed within ${formatGoDuration(timeout)}`,
-  notCompletedHint: "open the page and enter the code sooner, or allow more time with --timeout (or AZURE_CLI_TIMEOUT)",
+  notCompleted: (timeout: number) =>
+    `the device-code sign-in was not completed within ${formatGoDuration(timeout)} (--timeout): open the page and enter the code sooner, or allow more time with --timeout (or AZURE_CLI_TIMEOUT)`,
   declinedHint: "the sign-in was declined at the device-code page; run the command again for a new code",
   expiredHint: "the code expired before the sign-in was completed; run the command again for a new code",
 } as const;
+
+/** Upstream's; its errors start with it. */
+const CREDENTIAL_NAME = "DeviceCodeCredential";
 
 /** msal-node's spelling, and RFC 8628's. */
 const DEVICE_CODE_GRANTS = new Set(["device_code", "urn:ietf:params:oauth:grant-type:device_code"]);
@@ -28,9 +32,7 @@ const SLOW_DOWN_STEP_MS = 5_000;
 function checkOptions(o: Readonly<GetTokenOptions>): void {
   if (o.clientId === "") throw new MissingOptionError(messages.clientId, "--client-id", envNamesFor("clientId", o));
   if (o.tenantId === "") throw new MissingOptionError(messages.tenantId, "--tenant-id", envNamesFor("tenantId", o));
-  if (!isValidTenantId(o.tenantId)) {
-    throw new ValidationError(INVALID_TENANT_MESSAGE, { hint: "--tenant-id takes a tenant ID (a GUID) or a domain name such as contoso.onmicrosoft.com" });
-  }
+  checkTenantFormat(o.tenantId, "failed to create device code credential");
 }
 
 export function recordFilesFor(context: PlanContext): RecordFiles {
@@ -49,6 +51,7 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
     cacheKey: userCacheKey("devicecode", target, o.clientId, record),
     inputs: recordPaths(files, recordTarget),
     warnings: target.warnings,
+    timeoutWording: () => ({ prefix: `${signInStepOf(record !== undefined)}: ${CREDENTIAL_NAME}` }),
     // Not async: the rejection on timeout must reach the use case before its own generic one.
     acquire: (deps) => settleOnAbort(deps.signal, acquireToken(o, target, files, deps), () => timeoutError(o, deps)),
   };
@@ -63,7 +66,7 @@ const prompted = new WeakMap<AbortSignal, SignInStep>();
 function timeoutError(o: Readonly<GetTokenOptions>, deps: LoginDeps): unknown {
   const step = prompted.get(deps.signal);
   if (!step) return deps.signal.reason;
-  return new TimeoutError(messages.notCompleted(o.timeout), { hint: messages.notCompletedHint, cause: deps.signal.reason }).wrap(step);
+  return new TimeoutError(`${step}: ${CREDENTIAL_NAME}: context deadline exceeded`, { hint: messages.notCompleted(o.timeout), cause: deps.signal.reason });
 }
 
 /**
@@ -99,7 +102,7 @@ async function acquireToken(o: Readonly<GetTokenOptions>, target: EntraTarget, f
       target,
       clientId: o.clientId,
       files,
-      credentialName: "DeviceCodeCredential",
+      credentialName: CREDENTIAL_NAME,
       prompt: async (app, scopes, step) => {
         const request: Parameters<typeof app.acquireTokenByDeviceCode>[0] = {
           scopes,

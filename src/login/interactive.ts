@@ -5,54 +5,71 @@
 // user waiting on nothing. After the first sign-in the auth record names the account, and MSAL's
 // refresh token signs it in silently until Entra refuses it.
 import { MissingOptionError, ValidationError } from "../errors.js";
+import { formatGoDuration } from "../options/duration.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { findRecord, recordPaths, type AuthenticationRecord, type RecordFiles, type RecordTarget } from "./auth-record.js";
-import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId, type EntraTarget } from "./authority.js";
+import { checkTenantFormat, entraTarget, type EntraTarget } from "./authority.js";
 import { popBindingFor, withPopTokenRequests, type PopBinding } from "./pop.js";
+import { signInStepOf } from "./sign-in-step.js";
 import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "./types.js";
 
 const messages = {
   clientId: "client ID cannot be empty",
   tenantId: "tenant ID cannot be empty",
-  redirectUrl: (url: string) => `invalid --redirect-url "${url}": it must be an http://localhost URL, optionally with a port`,
+  redirectUrl: (url: string) => `invalid --redirect-url "${url}": it is not a URL with a valid port`,
+  redirectIgnored: (url: string, port: number, ignored: string) =>
+    `--redirect-url ${url}: only its port is used; the redirect URI sent is http://localhost${port === 0 ? " on a port the OS picks" : `:${port}`} (ignored: ${ignored})`,
   portInUse: (port: number) => `cannot receive the sign-in on port ${port} (--redirect-url): the port is in use`,
   browserOpened: (url: string) => `A browser should open for the sign-in. If none does, open this URL in a browser on this machine:\n${url}`,
   browserFailed: (reason: string, url: string) => `Could not open a browser (${reason}). To sign in, open this URL in a browser on this machine:\n${url}`,
   successPage: "You are signed in to kubelogin. You can close this window and return to the terminal.",
   errorPage: "The sign-in did not complete. Return to the terminal to see why.",
   cancelled: "kubelogin stopped waiting for the sign-in",
+  notCompleted: (timeout: number) =>
+    `the sign-in was not completed within ${formatGoDuration(timeout)} (--timeout): finish it in the browser sooner, or allow more time with --timeout (or AZURE_CLI_TIMEOUT)`,
 } as const;
 
-/** The port msal-node listens on for the redirect; 0 lets the OS choose (upstream's default). */
-export function redirectPort(redirectUrl: string): number {
-  if (redirectUrl === "") return 0;
+export interface RedirectChoice {
+  /** Where msal-node listens for the redirect; 0 lets the OS choose (upstream's default). */
+  readonly port: number;
+  /** The parts of --redirect-url that are not used, for the -v 1 line; absent when nothing is lost. */
+  readonly ignored?: string;
+}
+
+/**
+ * MSAL (Go and Node alike) listens on localhost and sends http://localhost:<port> as the redirect
+ * URI: of --redirect-url only the port is used, as upstream passes the flag on. Converted
+ * kubeconfigs carry such URLs with a path, so they are accepted; only a value with no port to
+ * take (not a URL, or a port out of range) is refused.
+ */
+export function chooseRedirect(redirectUrl: string): RedirectChoice {
+  if (redirectUrl === "") return { port: 0 };
   let url: URL;
   try {
     url = new URL(redirectUrl);
   } catch {
-    throw redirectUrlError(redirectUrl);
+    throw new ValidationError(messages.redirectUrl(redirectUrl), {
+      hint: "pass http://localhost:<port> with a port registered as a mobile and desktop redirect URI of the app, or no --redirect-url to let the OS pick one",
+    });
   }
-  // MSAL (Go and Node alike) listens on localhost and sends http://localhost:<port> as the redirect
-  // URI: only the port of --redirect-url is used, so anything else would be silently ignored.
-  if (url.protocol !== "http:" || !["localhost", "127.0.0.1"].includes(url.hostname) || (url.pathname !== "/" && url.pathname !== "")) {
-    throw redirectUrlError(redirectUrl);
-  }
-  return url.port === "" ? 0 : Number(url.port);
-}
-
-function redirectUrlError(redirectUrl: string): ValidationError {
-  return new ValidationError(messages.redirectUrl(redirectUrl), {
-    hint: "register http://localhost (any port) or http://localhost:<port> as a mobile and desktop redirect URI of the app, and pass that",
-  });
+  const port = url.port === "" ? 0 : Number(url.port);
+  const ignored = [
+    url.protocol === "http:" ? "" : `scheme "${url.protocol.slice(0, -1)}"`,
+    url.hostname === "localhost" ? "" : `host "${url.hostname}"`,
+    url.pathname === "/" || url.pathname === "" ? "" : `path "${url.pathname}"`,
+    url.search === "" ? "" : `query "${url.search}"`,
+  ].filter((part) => part !== "");
+  return ignored.length === 0 ? { port } : { port, ignored: ignored.join(", ") };
 }
 
 function checkOptions(o: Readonly<GetTokenOptions>): void {
   if (o.clientId === "") throw new MissingOptionError(messages.clientId, "--client-id", envNamesFor("clientId", o));
   if (o.tenantId === "") throw new MissingOptionError(messages.tenantId, "--tenant-id", envNamesFor("tenantId", o));
-  if (!isValidTenantId(o.tenantId)) {
-    throw new ValidationError(INVALID_TENANT_MESSAGE, { hint: "--tenant-id takes a tenant ID (a GUID) or a domain name such as contoso.onmicrosoft.com" });
-  }
+  checkTenantFormat(o.tenantId, o.isPopTokenEnabled ? undefined : "failed to create interactive browser credential");
 }
+
+/** Upstream's breadcrumbs for a PoP sign-in, innermost first. */
+const POP_ERROR_PREFIXES = ["failed to create PoP token with interactive flow", "failed to create PoP token using interactive login"] as const;
 
 /** A --login-hint asks for that user: another user's record does not pick the account. */
 const acceptsRecord = (loginHint: string) => (record: AuthenticationRecord): boolean =>
@@ -61,7 +78,8 @@ const acceptsRecord = (loginHint: string) => (record: AuthenticationRecord): boo
 async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise<LoginPlan> {
   checkOptions(o);
   const pop = o.isPopTokenEnabled ? await popBindingFor(o.popClaims, context.state) : undefined;
-  const port = redirectPort(o.redirectUrl);
+  // Upstream's PoP credential never reads --redirect-url.
+  const redirect = pop ? { port: 0 } : chooseRedirect(o.redirectUrl);
   const target = entraTarget(o);
   const recordTarget: RecordTarget = { authorityHost: target.authorityHost, tenantId: target.tenantId, clientId: o.clientId };
   const files: RecordFiles = { cacheDir: context.cacheDir };
@@ -72,18 +90,24 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
     inputs: recordPaths(files, recordTarget),
     warnings: [...target.warnings, ...(pop?.warnings ?? [])],
     ...(pop ? { present: pop.present } : {}),
-    acquire: (deps) => acquireToken(o, target, port, files, pop, deps),
+    timeoutWording: () => ({
+      prefix: pop ? `failed to get token: ${POP_ERROR_PREFIXES[1]}: ${POP_ERROR_PREFIXES[0]}` : `${signInStepOf(record !== undefined)}: InteractiveBrowserCredential`,
+      hint: messages.notCompleted(o.timeout),
+    }),
+    acquire: (deps) => acquireToken(o, target, redirect, files, pop, deps),
   };
 }
 
 async function acquireToken(
   o: Readonly<GetTokenOptions>,
   target: EntraTarget,
-  port: number,
+  redirect: RedirectChoice,
   files: RecordFiles,
   pop: PopBinding | undefined,
   runDeps: LoginDeps,
 ): Promise<AccessToken> {
+  const { port } = redirect;
+  if (redirect.ignored) runDeps.log.v(1, messages.redirectIgnored(o.redirectUrl, port, redirect.ignored));
   const { signInUser } = await import("./user-sign-in.js");
   const deps = pop ? withPopTokenRequests(runDeps, pop.key) : runDeps;
   return signInUser(
@@ -98,7 +122,8 @@ async function acquireToken(
       ...(pop
         ? {
             silentRequest: { popKid: pop.key.thumbprint, forceRefresh: true },
-            errorPrefixes: ["failed to create PoP token with interactive flow", "failed to create PoP token using interactive login"],
+            authenticates: false,
+            errorPrefixes: POP_ERROR_PREFIXES,
           }
         : {}),
       prompt: (app, scopes) =>

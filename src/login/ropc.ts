@@ -5,10 +5,10 @@
 // served someone's token (upstream's documented caveat). A password grant needs no person, so
 // this costs one request per token lifetime and no prompt.
 import { createHash } from "node:crypto";
-import { MissingOptionError, ValidationError } from "../errors.js";
+import { MissingOptionError } from "../errors.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { userCacheKey } from "./auth-record.js";
-import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId } from "./authority.js";
+import { checkTenantFormat, entraTarget } from "./authority.js";
 import { recordFilesFor } from "./devicecode.js";
 import { popBindingFor, withPopTokenRequests } from "./pop.js";
 import type { LoginPlan, LoginStrategy, PlanContext } from "./types.js";
@@ -23,12 +23,13 @@ const messages = {
 function checkOptions(o: Readonly<GetTokenOptions>): void {
   if (o.clientId === "") throw new MissingOptionError(messages.clientId, "--client-id", envNamesFor("clientId", o));
   if (o.tenantId === "") throw new MissingOptionError(messages.tenantId, "--tenant-id", envNamesFor("tenantId", o));
-  if (!isValidTenantId(o.tenantId)) {
-    throw new ValidationError(INVALID_TENANT_MESSAGE, { hint: "--tenant-id takes a tenant ID (a GUID) or a domain name such as contoso.onmicrosoft.com" });
-  }
   if (o.username === "") throw new MissingOptionError(messages.username, "--username", envNamesFor("username", o));
   if (o.password === "") throw new MissingOptionError(messages.password, "--password", envNamesFor("password", o));
+  checkTenantFormat(o.tenantId, o.isPopTokenEnabled ? undefined : "failed to create username password credential");
 }
+
+/** Upstream's breadcrumbs for a PoP sign-in, innermost first. */
+const POP_ERROR_PREFIXES = ["failed to create PoP token with username/password flow", "failed to create PoP token using username and password credential"] as const;
 
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
 
@@ -44,6 +45,8 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
     inputs: [],
     warnings: [...target.warnings, ...(pop?.warnings ?? [])],
     ...(pop ? { present: pop.present } : {}),
+    // No saved sign-in is ever used here, so a plain failure is Authenticate's.
+    timeoutWording: () => ({ prefix: pop ? `failed to get token: ${POP_ERROR_PREFIXES[1]}: ${POP_ERROR_PREFIXES[0]}` : "failed to authenticate: UsernamePasswordCredential" }),
     acquire: async (deps) => {
       const { signInUser } = await import("./user-sign-in.js");
       return signInUser(
@@ -54,7 +57,9 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
           silent: false,
           credential: "password",
           credentialName: pop ? "UsernamePasswordCredentialWithPoP" : "UsernamePasswordCredential",
-          ...(pop ? { errorPrefixes: ["failed to create PoP token with username/password flow", "failed to create PoP token using username and password credential"] } : {}),
+          ...(pop
+            ? { authenticates: false, errorPrefixes: POP_ERROR_PREFIXES }
+            : {}),
           prompt: (app, scopes) =>
             app.acquireTokenByUsernamePassword({ scopes, username: o.username, password: o.password, ...(pop ? { popKid: pop.key.thumbprint } : {}) }),
         },

@@ -5,10 +5,10 @@
 import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import { open, stat } from "node:fs/promises";
-import { CertificateError, KubeloginError, MissingOptionError, ValidationError } from "../errors.js";
+import { CertificateError, KubeloginError, MissingOptionError } from "../errors.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { goPathError } from "../os-error.js";
-import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId, resourceFor, type EntraTarget } from "./authority.js";
+import { checkTenantFormat, entraTarget, resourceFor, type EntraTarget } from "./authority.js";
 import { popBindingFor, withPopTokenRequests, type PopBinding } from "./pop.js";
 import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "./types.js";
 
@@ -16,6 +16,8 @@ const messages = {
   clientId: "client ID cannot be empty",
   tenantId: "tenant ID cannot be empty",
   clientSecret: "client secret cannot be empty",
+  createSecretCredential: "failed to create client secret credential",
+  createCertificateCredential: "failed to create client certificate credential",
   popFailed: (certificate: boolean) => `failed to create PoP token using client ${certificate ? "certificate" : "secret"} credential`,
   popInner: "failed to create service principal PoP token using credential",
   notRegularFile: "not a regular file",
@@ -33,9 +35,6 @@ export function spnCacheKey(target: EntraTarget, clientId: string, variant: SpnV
 function checkOptions(o: Readonly<GetTokenOptions>): void {
   if (o.clientId === "") throw new MissingOptionError(messages.clientId, "--client-id", envNamesFor("clientId", o));
   if (o.tenantId === "") throw new MissingOptionError(messages.tenantId, "--tenant-id", envNamesFor("tenantId", o));
-  if (!isValidTenantId(o.tenantId)) {
-    throw new ValidationError(INVALID_TENANT_MESSAGE, { hint: "--tenant-id takes a tenant ID (a GUID) or a domain name such as contoso.onmicrosoft.com" });
-  }
   if (o.clientCertificate === "" && o.clientSecret === "") {
     const names = [...envNamesFor("clientSecret", o), ...envNamesFor("clientCertificate", o)];
     throw new MissingOptionError(messages.clientSecret, "--client-secret or --client-certificate", names);
@@ -74,7 +73,10 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
   const pop = !o.legacy && o.isPopTokenEnabled ? await popBindingFor(o.popClaims, context.state) : undefined;
   const target = entraTarget(o);
   const usesCertificate = o.clientCertificate !== "";
+  if (o.legacy) return legacyPlan(o, target, usesCertificate);
   const credential = usesCertificate ? await certificateFingerprint(o.clientCertificate, o.clientCertificatePassword) : ["secret", sha256(o.clientSecret)];
+  // After the certificate is read, as upstream's constructors do; adal has no such check.
+  checkTenantFormat(o.tenantId, pop ? undefined : usesCertificate ? messages.createCertificateCredential : messages.createSecretCredential);
   if (pop) {
     return {
       cacheKey: spnCacheKey(target, o.clientId, { popClaimU: pop.u }, [...credential, ...pop.cacheKeyPart]),
@@ -85,10 +87,30 @@ async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise
     };
   }
   return {
-    cacheKey: spnCacheKey(target, o.clientId, o.legacy ? "legacy" : "bearer", credential),
+    cacheKey: spnCacheKey(target, o.clientId, "bearer", credential),
     inputs: usesCertificate ? [o.clientCertificate] : [],
     warnings: target.warnings,
-    acquire: (deps) => (o.legacy ? acquireLegacyToken(o, target, deps) : acquireToken(o, target, deps)),
+    acquire: (deps) => acquireToken(o, target, deps),
+  };
+}
+
+/**
+ * adal reads the certificate when the token is requested, so a certificate that cannot be read
+ * fails there ("failed to get token: failed to read certificate: …"), not while planning: such a
+ * plan gets a key of its own, and its acquire reads the file and fails as upstream's does.
+ */
+async function legacyPlan(o: Readonly<GetTokenOptions>, target: EntraTarget, usesCertificate: boolean): Promise<LoginPlan> {
+  const credential = usesCertificate
+    ? await certificateFingerprint(o.clientCertificate, o.clientCertificatePassword).catch((err: unknown) => {
+        if (!(err instanceof CertificateError)) throw err;
+        return ["certificate", o.clientCertificate, "unreadable"];
+      })
+    : ["secret", sha256(o.clientSecret)];
+  return {
+    cacheKey: spnCacheKey(target, o.clientId, "legacy", credential),
+    inputs: usesCertificate ? [o.clientCertificate] : [],
+    warnings: target.warnings,
+    acquire: (deps) => acquireLegacyToken(o, target, deps),
   };
 }
 
@@ -157,7 +179,7 @@ async function acquireLegacyToken(o: Readonly<GetTokenOptions>, target: EntraTar
       : { clientSecret: o.clientSecret };
     return await acquireServicePrincipalToken(v1, o.clientId, credential, deps);
   } catch (err) {
-    // --timeout's own error already reads "failed to get token: timed out …".
+    // --timeout's own error is already worded in full ("failed to get token: context deadline exceeded").
     if (deps.signal.aborted) throw deps.signal.reason;
     throw err instanceof KubeloginError ? err.wrap("failed to get token") : err;
   }

@@ -68,10 +68,22 @@ export interface LoginPlan {
   readonly warnings: readonly string[];
   acquire(deps: LoginDeps): Promise<AccessToken>;
   /**
+   * How upstream words --timeout running out during `acquire` (its credential's text ends in Go's
+   * "context deadline exceeded"), asked at that moment. Absent: "failed to get token".
+   */
+  timeoutWording?(): TimeoutWording;
+  /**
    * What kubectl gets for the token, made on every call from the cached or fresh token (PoP: a
    * signed envelope with the time of the call); absent, the token as it is. Cheap and synchronous.
    */
   present?(token: string, now: number): string;
+}
+
+export interface TimeoutWording {
+  /** Upstream's breadcrumbs before "context deadline exceeded". */
+  readonly prefix: string;
+  /** What was not done in time and what to do about it, instead of the general advice. */
+  readonly hint?: string;
 }
 
 export interface LoginStrategy {

@@ -9,6 +9,7 @@ import { findRecord, recordFor, recordStore, saveRecord, USER_SIGN_IN_CACHE_ENTR
 import type { EntraTarget } from "./authority.js";
 import { createPublicClient } from "./msal/client.js";
 import { extractAadsts, fromMsalError, msalErrorContext, type CredentialOption } from "./msal/errors.js";
+import { signInStepOf } from "./sign-in-step.js";
 import type { AccessToken, LoginDeps } from "./types.js";
 
 const messages = {
@@ -37,6 +38,11 @@ export interface UserSignIn {
   readonly accountHint?: string;
   /** false: never sign in silently (ropc: a wrong password must not get a token through a saved sign-in). */
   readonly silent?: boolean;
+  /**
+   * false: upstream's credential for this variant has no separate sign-in step (the PoP ones sign
+   * in inside GetToken), so every failure reads "failed to get token".
+   */
+  readonly authenticates?: boolean;
   /** Upstream's breadcrumbs for this variant, innermost first (PoP: compat spec §3.13). */
   readonly errorPrefixes?: readonly string[];
   /** Added to the silent request (PoP: the key's kid, and never MSAL's cached bearer token). */
@@ -66,7 +72,7 @@ export async function signInUser(flow: UserSignIn, deps: LoginDeps): Promise<Acc
   };
 
   const record = flow.silent === false ? undefined : await findRecord(files, recordTarget, flow.acceptRecord);
-  const step: SignInStep = record ? "failed to get token" : "failed to authenticate";
+  const step = signInStepOf(record !== undefined, flow.authenticates !== false);
   if (!record && flow.silent !== false) deps.log.v(5, "no stored record; calling Authenticate");
   const account = record
     ? await accountFor(app, record, deps)

@@ -10,9 +10,10 @@
 // always what is sent.
 import { readFile } from "node:fs/promises";
 import { AuthenticationError, KubeloginError, MissingOptionError, ValidationError } from "../errors.js";
+import { strconvQuote } from "../options/go-quote.js";
 import { envNamesFor, type GetTokenOptions } from "../options/resolve.js";
 import { goPathError } from "../os-error.js";
-import { INVALID_TENANT_MESSAGE, entraTarget, isValidTenantId, type EntraTarget } from "./authority.js";
+import { checkTenantFormat, entraTarget, type EntraTarget } from "./authority.js";
 import { networkErrorFor, retryingFetch, type HttpDeps } from "./http.js";
 import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "./types.js";
 
@@ -46,9 +47,7 @@ function checkOptions(o: Readonly<GetTokenOptions>, variant: WorkloadVariant): v
     throw new MissingOptionError(messages.tokenFile, "--federated-token-file", envNamesFor("federatedTokenFile", o));
   }
   // A tenant is part of the request path: nothing but a tenant id or domain may go there.
-  if (!isValidTenantId(o.tenantId)) {
-    throw new ValidationError(INVALID_TENANT_MESSAGE, { hint: "--tenant-id takes a tenant ID (a GUID) or a domain name such as contoso.onmicrosoft.com" });
-  }
+  checkTenantFormat(o.tenantId, variant.kind === "token-file" ? "failed to create workload identity credential" : undefined);
 }
 
 async function plan(o: Readonly<GetTokenOptions>, context: PlanContext): Promise<LoginPlan> {
@@ -77,20 +76,57 @@ async function readTokenFile(path: string): Promise<string> {
   }
 }
 
+const REQUEST_URL_HINT = "ACTIONS_ID_TOKEN_REQUEST_URL is set by GitHub Actions when the job has `permissions: id-token: write`; do not set it by hand";
+
+/**
+ * The ID-token request's URL, with upstream's audience added. Go's url.Parse takes a value without
+ * a scheme ("notaurl") as a relative URL, and upstream's request then fails on its scheme; those
+ * failures, and Go's parse errors, are worded as Go's.
+ */
+function githubRequestUrl(raw: string): URL {
+  if (raw.startsWith(":")) throw new KubeloginError(`${messages.githubUrl}: parse ${strconvQuote(raw)}: missing protocol scheme`, { hint: REQUEST_URL_HINT });
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(raw)?.[1]?.toLowerCase() ?? "";
+  if (scheme !== "http" && scheme !== "https") {
+    throw new KubeloginError(`Get ${strconvQuote(withAudience(raw))}: unsupported protocol scheme ${strconvQuote(scheme)}`, { hint: REQUEST_URL_HINT });
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch (err) {
+    throw new KubeloginError(`${messages.githubUrl}: parse ${strconvQuote(raw)}: invalid URL`, { hint: REQUEST_URL_HINT, cause: err });
+  }
+  url.searchParams.set("audience", TOKEN_EXCHANGE_AUDIENCE);
+  return url;
+}
+
+/** What Go's u.String() gives after q.Set("audience", …): the query re-encoded with its keys sorted. */
+function withAudience(raw: string): string {
+  const hashAt = raw.indexOf("#");
+  const fragment = hashAt === -1 ? "" : raw.slice(hashAt);
+  const beforeFragment = hashAt === -1 ? raw : raw.slice(0, hashAt);
+  const queryAt = beforeFragment.indexOf("?");
+  const params = new URLSearchParams(queryAt === -1 ? "" : beforeFragment.slice(queryAt + 1));
+  params.set("audience", TOKEN_EXCHANGE_AUDIENCE);
+  const query = [...params.keys()]
+    .filter((key, index, keys) => keys.indexOf(key) === index)
+    .sort()
+    .flatMap((key) => params.getAll(key).map((value) => `${goQueryEscape(key)}=${goQueryEscape(value)}`))
+    .join("&");
+  return `${queryAt === -1 ? beforeFragment : beforeFragment.slice(0, queryAt)}?${query}${fragment}`;
+}
+
+/** Go's url.QueryEscape: only letters, digits and `-_.~` stay; a space is `+`. */
+function goQueryEscape(text: string): string {
+  return encodeURIComponent(text)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, "+");
+}
+
 const ACTIONS_HINT = "the runner must reach ACTIONS_ID_TOKEN_REQUEST_URL (HTTPS_PROXY / NO_PROXY if it needs a proxy)";
 
 /** GET <ACTIONS_ID_TOKEN_REQUEST_URL>&audience=api://AzureADTokenExchange, as upstream asks it. */
 export async function requestGitHubIdToken(variant: Extract<WorkloadVariant, { kind: "github-actions" }>, deps: HttpDeps): Promise<string> {
-  let url: URL;
-  try {
-    url = new URL(variant.requestUrl);
-  } catch (err) {
-    throw new KubeloginError(`${messages.githubUrl}: parse ${JSON.stringify(variant.requestUrl)}: invalid URL`, {
-      hint: "ACTIONS_ID_TOKEN_REQUEST_URL is set by GitHub Actions when the job has `permissions: id-token: write`; do not set it by hand",
-      cause: err,
-    });
-  }
-  url.searchParams.set("audience", TOKEN_EXCHANGE_AUDIENCE);
+  const url = githubRequestUrl(variant.requestUrl);
   let response: Response;
   try {
     response = await retryingFetch(deps)(url, {

@@ -89,6 +89,52 @@ test.each([
     env: () => ({ AZURE_CLIENT_SECRET: stack.secretApp.secret }),
     error: /^Error: failed to get token: .*AADSTS700016: /,
   },
+  ...[
+    { login: "devicecode", extra: {}, prefix: "failed to create device code credential" },
+    { login: "interactive", extra: {}, prefix: "failed to create interactive browser credential" },
+    { login: "ropc", extra: { "--username": "user@example.com", "--password": "pass-word-1" }, prefix: "failed to create username password credential" },
+    { login: "workloadidentity", extra: { "--federated-token-file": "/nonexistent/token" }, prefix: "failed to create workload identity credential" },
+    { login: "azurecli", extra: {}, prefix: "failed to create azure cli credential" },
+    { login: "azd", extra: {}, prefix: "failed to create azure developer cli credential" },
+    { login: "spn", extra: {}, prefix: "failed to create client secret credential" },
+  ].map(({ login, extra, prefix }) => ({
+    name: `--login ${login} --tenant-id 'bad tenant' (upstream's constructor prefix)`,
+    reachesEntra: false,
+    argv: () => args({ "--login": login, "--tenant-id": "bad tenant", ...extra }),
+    env: () => ({ AZURE_CLIENT_SECRET: stack.secretApp.secret }),
+    error: new RegExp(`^Error: failed to create azidentity credential: ${prefix}: invalid tenantID\\. You can locate your tenantID`),
+  })),
+  {
+    name: "azurecli with a subscription name holding ';'",
+    reachesEntra: false,
+    argv: () => args({ "--login": "azurecli", "--subscription": "my sub;x" }),
+    env: () => ({}),
+    error: /^Error: failed to create azidentity credential: failed to create azure cli credential: AzureCLICredential: Subscription "my sub;x" contains invalid characters\. If this is the name of a subscription, use its ID instead$/,
+  },
+  {
+    name: "spn --legacy with a wrong secret (adal's text, unwrapped)",
+    reachesEntra: true,
+    argv: () => [...args(), "--legacy"],
+    env: () => ({ AZURE_CLIENT_SECRET: WRONG_SECRET }),
+    error: new RegExp(
+      `^Error: failed to get token: adal: Refresh request failed\\. Status Code = '401'\\. Response body: \\{.*AADSTS7000215.*\\} Endpoint https://127\\.0\\.0\\.1:\\d+/${"[0-9a-f-]+"}/oauth2/token\\?api-version=1\\.0$`,
+    ),
+    hint: /AZURE_CLIENT_SECRET/,
+  },
+  {
+    name: "spn --legacy with an unreadable certificate (read at token time)",
+    reachesEntra: false,
+    argv: () => [...args({ "--client-certificate": "/nonexistent/cert.pem" }), "--legacy"],
+    env: () => ({}),
+    error: /^Error: failed to get token: failed to read certificate: failed to read the certificate file \(\/nonexistent\/cert\.pem\): open \/nonexistent\/cert\.pem: no such file or directory$/,
+  },
+  {
+    name: "spn --legacy with a tenant azidentity would refuse (adal sends it, Entra answers)",
+    reachesEntra: true,
+    argv: () => [...args({ "--tenant-id": "bad tenant" }), "--legacy"],
+    env: () => ({ AZURE_CLIENT_SECRET: stack.secretApp.secret }),
+    error: /^Error: failed to get token: adal: Refresh request failed\. Status Code = '\d+'\. Response body: .* Endpoint https:\/\/127\.0\.0\.1:\d+\/bad%20tenant\/oauth2\/token\?api-version=1\.0$/,
+  },
   {
     name: "unreachable authority",
     reachesEntra: false,
@@ -170,5 +216,43 @@ test("--timeout bounds the whole token acquisition, even when the authority neve
   expect(result.stdout).toBe("");
   // No wall-clock bound on a cold process: a hang is killed by runProcess, and then this line,
   // which only kubelogin's own timeout writes, is missing.
-  expect(result.stderr.split("\n")[0]).toBe("Error: failed to get token: timed out after 1s");
+  expect(result.stderr.split("\n")[0]).toBe("Error: failed to get token: context deadline exceeded");
+  expect(result.stderr.split("\n")[1]).toMatch(/^hint: kubelogin stopped waiting after 1s \(--timeout\)/);
+});
+
+const PUBLIC_CLIENT = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+test.each([
+  {
+    mode: "devicecode",
+    legacy: [] as string[],
+    setup: () => {
+      stack.entra.users.addPublicClient(PUBLIC_CLIENT);
+      stack.entra.users.deviceCode = { ...stack.entra.users.deviceCode, outcome: "never", interval: 1 };
+    },
+    // No saved record: upstream's Authenticate step, and its credential's name before Go's context error.
+    error: /^Error: failed to authenticate: DeviceCodeCredential: context deadline exceeded$/,
+  },
+  {
+    mode: "devicecode --legacy",
+    legacy: ["--legacy"],
+    setup: () => {
+      stack.entra.v1.addPublicClient(PUBLIC_CLIENT);
+      stack.entra.v1.deviceCode = { user: "someone@contoso.example", slowDownPolls: 0, pendingPolls: 1000, interval: 1 };
+    },
+    error:
+      /^Error: failed to get token: waiting for device code authentication to complete: (autorest\/adal\/devicetoken: Error occurred while sending request with device code for a token: Post "[^"]+": )?context deadline exceeded$/,
+  },
+])("$mode: a sign-in not completed within --timeout keeps upstream's first line; the plain words are the hint", async ({ legacy, setup, error }) => {
+  setup();
+  const result = await stack.kubelogin([
+    ...args({ "--login": "devicecode", "--client-id": PUBLIC_CLIENT, "--cache-dir": join(stack.home, `timeout-cache-${legacy.length}`) }),
+    ...legacy,
+    "--timeout", "2s",
+  ]);
+  expect(result.code).toBe(1);
+  expect(result.stdout).toBe("");
+  const lines = result.stderr.trimEnd().split("\n");
+  expect(lines[0]).toMatch(/^To sign in, use a web browser/);
+  expect(lines[1]).toMatch(error);
+  expect(lines[2]).toMatch(/^hint: the device-code sign-in was not completed within 2s \(--timeout\): open the page and enter the code sooner/);
 });

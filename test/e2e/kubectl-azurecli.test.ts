@@ -154,8 +154,8 @@ test("--timeout ends a hanging az: the process exits, az is killed, and the erro
   });
   expect(result.code).toBe(1);
   const lines = result.stderr.trimEnd().split("\n");
-  expect(lines[0]).toBe("Error: failed to get token: timed out after 2s");
-  expect(lines[1]).toMatch(/^hint: raise --timeout/);
+  expect(lines[0]).toBe("Error: failed to get token: context deadline exceeded");
+  expect(lines[1]).toMatch(/^hint: kubelogin stopped waiting after 2s \(--timeout\): raise --timeout/);
   const [run] = await hanging.runs();
   await expect.poll(() => isAlive(run!.pid), { timeout: 20_000 }).toBe(false);
 });

@@ -426,8 +426,8 @@ describe("what the login gets", () => {
     const { done } = await runGetToken(strategy, ["--cache-dir", dir, "--timeout", "50ms"]);
     const timedOut = expect.objectContaining({
       name: "TimeoutError",
-      message: "failed to get token: timed out after 50ms",
-      hint: "raise --timeout (or AZURE_CLI_TIMEOUT), and check that the identity provider is reachable",
+      message: "failed to get token: context deadline exceeded",
+      hint: "kubelogin stopped waiting after 50ms (--timeout): raise --timeout (or AZURE_CLI_TIMEOUT), and check that the identity provider is reachable",
     });
     await expect(done).rejects.toThrow(timedOut);
     expect(signal?.aborted).toBe(true);

@@ -122,9 +122,13 @@ describe("devicecode --legacy", () => {
     await expect(attempt).rejects.toMatchObject({ hint: expect.stringContaining("--client-id") });
   });
 
-  test("--timeout bounds the wait for the user", async () => {
+  test("--timeout bounds the wait for the user, in adal's words as upstream prints them", async () => {
     entra.v1.deviceCode = { user: USER, slowDownPolls: 0, pendingPolls: 1000, interval: 1 };
-    await expect(legacyDeviceCode(testRuntime(), await newCacheDir(), ["--timeout", "2s"])).rejects.toThrow("failed to get token: timed out after 2s");
+    const attempt = legacyDeviceCode(testRuntime(), await newCacheDir(), ["--timeout", "2s"]);
+    await expect(attempt).rejects.toThrow(
+      /^failed to get token: waiting for device code authentication to complete: (autorest\/adal\/devicetoken: Error occurred while sending request with device code for a token: Post "[^"]+\/oauth2\/token\?api-version=1\.0": )?context deadline exceeded$/,
+    );
+    await expect(attempt).rejects.toMatchObject({ hint: expect.stringMatching(/^the device-code sign-in was not completed within 2s \(--timeout\)/) });
   });
 
   test("the plan checks upstream's required options and keys the token apart from v2 sign-ins", async () => {
@@ -193,7 +197,7 @@ describe("spn --legacy", () => {
     expect(await run(await spnArgs(["--client-id", SECRET_APP.clientId]), rt)).toBe(1);
     const lines = rt.stderr.text().split("\n");
     expect(lines[0]).toMatch(
-      /^Error: failed to get token: failed to create service principal token using secret: adal: Refresh request failed\. Status Code = '401': invalid_client: AADSTS7000215: Invalid client secret provided\./,
+      /^Error: failed to get token: adal: Refresh request failed\. Status Code = '401'\. Response body: \{.*"error":"invalid_client".*AADSTS7000215: Invalid client secret provided\..*\} Endpoint https:\/\/127\.0\.0\.1:\d+\/[^/]+\/oauth2\/token\?api-version=1\.0$/,
     );
     expect(lines[1]).toMatch(/^hint: the client secret was rejected; check --client-secret \(set by AZURE_CLIENT_SECRET\)/);
     expect(rt.stderr.text()).not.toContain("wrong-secret-value");

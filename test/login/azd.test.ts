@@ -94,7 +94,7 @@ describe("failures", () => {
 
   test("an invalid tenant or scope stops before azd runs", async () => {
     expect((await getToken(["--tenant-id", "a b"])).stderr.split("\n")[0]).toBe(
-      "Error: failed to create azidentity credential: invalid tenantID. You can locate your tenantID by following the instructions listed here: https://learn.microsoft.com/partner-center/find-ids-and-domain-names",
+      "Error: failed to create azidentity credential: failed to create azure developer cli credential: invalid tenantID. You can locate your tenantID by following the instructions listed here: https://learn.microsoft.com/partner-center/find-ids-and-domain-names",
     );
     expect((await getToken(["--server-id", "a&b"])).stderr.split("\n")[0]).toBe(
       'Error: failed to get token: AzureDeveloperCLICredential.GetToken(): invalid scope "a&b/.default"',

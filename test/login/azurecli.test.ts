@@ -133,9 +133,9 @@ describe("az's output", () => {
 
 describe("upstream's checks, before az runs", () => {
   test.each([
-    [["--subscription", "Prod (EU)"], 'Error: failed to create azidentity credential: AzureCLICredential: Subscription "Prod (EU)" contains invalid characters. If this is the name of a subscription, use its ID instead'],
-    [["--subscription", "a;rm -rf ~"], 'Error: failed to create azidentity credential: AzureCLICredential: Subscription "a;rm -rf ~" contains invalid characters. If this is the name of a subscription, use its ID instead'],
-    [["--tenant-id", "bad/tenant"], "Error: failed to create azidentity credential: invalid tenantID. You can locate your tenantID by following the instructions listed here: https://learn.microsoft.com/partner-center/find-ids-and-domain-names"],
+    [["--subscription", "Prod (EU)"], 'Error: failed to create azidentity credential: failed to create azure cli credential: AzureCLICredential: Subscription "Prod (EU)" contains invalid characters. If this is the name of a subscription, use its ID instead'],
+    [["--subscription", "a;rm -rf ~"], 'Error: failed to create azidentity credential: failed to create azure cli credential: AzureCLICredential: Subscription "a;rm -rf ~" contains invalid characters. If this is the name of a subscription, use its ID instead'],
+    [["--tenant-id", "bad/tenant"], "Error: failed to create azidentity credential: failed to create azure cli credential: invalid tenantID. You can locate your tenantID by following the instructions listed here: https://learn.microsoft.com/partner-center/find-ids-and-domain-names"],
     [["--server-id", "api://aks server"], 'Error: failed to get token: AzureCLICredential.GetToken(): invalid scope "api://aks server/.default"'],
     [["--server-id", "x$(id)"], 'Error: failed to get token: AzureCLICredential.GetToken(): invalid scope "x$(id)/.default"'],
   ])("%j", async (args, firstLine) => {

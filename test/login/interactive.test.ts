@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { run } from "../../src/cli/run.js";
-import { redirectPort } from "../../src/login/interactive.js";
+import { chooseRedirect } from "../../src/login/interactive.js";
 import { startFakeEntra, type FakeEntra } from "../fakes/fake-entra.js";
 import { visitSignInUrl } from "../support/browser.js";
 import { loadTestPki } from "../support/pki.js";
@@ -51,6 +51,16 @@ function signingInBrowser(): { opened: string[]; open(url: string): Promise<void
     },
   };
 }
+
+/** A browser where the user declines: the redirect carries an error, as Entra sends it, to msal's listener. */
+async function decliningBrowser(url: string): Promise<void> {
+  const params = new URL(url).searchParams;
+  const redirect = new URL(params.get("redirect_uri")!);
+  const body = new URLSearchParams({ error: "access_denied", error_description: "AADSTS65004: User declined to consent to access the app.", state: params.get("state")! });
+  void fetch(`http://127.0.0.1:${redirect.port}/`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: body.toString() });
+}
+
+const POP_CLAIMS = ["--pop-enabled", "--pop-claims", "u=/subscriptions/s/resourceGroups/r/providers/Microsoft.Kubernetes/connectedClusters/c"];
 
 /** The access-token entries of a cache dir (MSAL's blob and the auth records stay). */
 async function removeAccessTokens(cacheDir: string): Promise<void> {
@@ -178,10 +188,28 @@ describe("interactive sign-in", () => {
     const rt = testRuntime({ openBrowser: async (url) => void (opened = url) });
     expect(await run(argv(await newCacheDir(), ["--timeout", "2s"]), rt)).toBe(1);
     expect(opened).not.toBe("");
-    expect(rt.stderr.text().split("\n").find((line) => line.startsWith("Error:"))).toBe("Error: failed to get token: timed out after 2s");
+    // Upstream's step with no saved record is Authenticate, and its text is Go's context error.
+    expect(rt.stderr.text().split("\n").find((line) => line.startsWith("Error:"))).toBe("Error: failed to authenticate: InteractiveBrowserCredential: context deadline exceeded");
+    expect(rt.stderr.text().split("\n").find((line) => line.startsWith("hint:"))).toMatch(/^hint: the sign-in was not completed within 2s \(--timeout\)/);
     // msal closes its server once the cancelling redirect arrives.
     for (let i = 0; i < 100 && listening() > before; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(listening()).toBe(before);
+  });
+});
+
+describe("failures read as upstream's", () => {
+  test("a declined sign-in with no saved record is Authenticate's failure", async () => {
+    const rt = testRuntime({ openBrowser: decliningBrowser });
+    expect(await run(argv(await newCacheDir()), rt)).toBe(1);
+    expect(rt.stderr.text().split("\n").find((line) => line.startsWith("Error:"))).toMatch(/^Error: failed to authenticate: access_denied/);
+  });
+
+  test("a declined PoP sign-in is GetToken's failure: upstream's PoP credential has no sign-in step of its own", async () => {
+    const rt = testRuntime({ openBrowser: decliningBrowser });
+    expect(await run(argv(await newCacheDir(), POP_CLAIMS), rt)).toBe(1);
+    expect(rt.stderr.text().split("\n").find((line) => line.startsWith("Error:"))).toMatch(
+      /^Error: failed to get token: failed to create PoP token using interactive login: failed to create PoP token with interactive flow: access_denied/,
+    );
   });
 });
 
@@ -208,13 +236,32 @@ describe("--redirect-url", () => {
     }
   });
 
-  test("only an http://localhost URL (with an optional port) can be honoured", () => {
-    expect(redirectPort("")).toBe(0);
-    expect(redirectPort("http://localhost")).toBe(0);
-    expect(redirectPort("http://localhost:8400/")).toBe(8400);
-    expect(redirectPort("http://127.0.0.1:8400")).toBe(8400);
-    for (const bad of ["https://localhost:8400", "http://example.com:8400", "http://localhost:8400/callback", "not a url"]) {
-      expect(() => redirectPort(bad)).toThrow(`invalid --redirect-url "${bad}"`);
+  test("a URL with a path, as convert-kubeconfig writes it, signs in on its port, and -v 1 says what is ignored", async () => {
+    entra.authCode.user = ALICE;
+    const port = await freePort();
+    const browser = signingInBrowser();
+    const rt = testRuntime({ openBrowser: browser.open });
+    expect(await run(argv(await newCacheDir(), ["--redirect-url", `http://localhost:${port}/callback`, "-v", "1"]), rt)).toBe(0);
+    expect(new URL(browser.opened[0]!).searchParams.get("redirect_uri")).toBe(`http://localhost:${port}`);
+    expect(rt.stderr.text()).toContain(`--redirect-url http://localhost:${port}/callback: only its port is used; the redirect URI sent is http://localhost:${port} (ignored: path "/callback")`);
+  });
+
+  test("PoP ignores it, as upstream's PoP credential never reads it", async () => {
+    entra.authCode.user = ALICE;
+    const browser = signingInBrowser();
+    const rt = testRuntime({ openBrowser: browser.open });
+    expect(await run(argv(await newCacheDir(), [...POP_CLAIMS, "--redirect-url", "not a url"]), rt)).toBe(0);
+    expect(new URL(browser.opened[0]!).searchParams.get("redirect_uri")).toMatch(/^http:\/\/localhost:\d+$/);
+  });
+
+  test("only the port is taken; what has no port to take is refused with a hint", () => {
+    expect(chooseRedirect("")).toEqual({ port: 0 });
+    expect(chooseRedirect("http://localhost")).toEqual({ port: 0 });
+    expect(chooseRedirect("http://localhost:8400/")).toEqual({ port: 8400 });
+    expect(chooseRedirect("http://127.0.0.1:8400")).toEqual({ port: 8400, ignored: 'host "127.0.0.1"' });
+    expect(chooseRedirect("https://example.com:8400/cb?x=1")).toEqual({ port: 8400, ignored: 'scheme "https", host "example.com", path "/cb", query "?x=1"' });
+    for (const bad of ["not a url", "http://localhost:99999"]) {
+      expect(() => chooseRedirect(bad)).toThrow(`invalid --redirect-url "${bad}": it is not a URL with a valid port`);
     }
   });
 });

@@ -252,7 +252,7 @@ describe("Service Fabric (IDENTITY_ENDPOINT + IDENTITY_HEADER + IDENTITY_SERVER_
     fabric.injectFaults(["hang"]);
     const rt = testRuntime({ env: sfEnv() });
     expect(await run(argv("--timeout", "1s"), rt)).toBe(1);
-    expect(rt.stderr.text().split("\n")[0]).toBe("Error: failed to get token: timed out after 1s");
+    expect(rt.stderr.text().split("\n")[0]).toBe("Error: failed to get token: context deadline exceeded");
   });
 
   test("HTTPS_PROXY carries it through a CONNECT tunnel, and the pin holds end to end inside it", async () => {

@@ -69,7 +69,7 @@ const modes: Mode[] = [
   {
     name: "spn --legacy (ADAL v1)",
     service: "the identity provider",
-    prefix: "failed to get token: failed to create service principal token using secret: ",
+    prefix: "failed to get token: ",
     argv: (origin) => ["-l", "spn", "--legacy", "--client-id", CLIENT, "--tenant-id", TENANT, "--authority-host", `${origin}/`],
     env: () => ({ AZURE_CLIENT_SECRET: "a-secret-value" }),
   },

@@ -116,7 +116,7 @@ describe("spn (MSAL through fetchNetworkClient)", () => {
     entra.injectFaults(["hang"]);
     const rt = testRuntime({ env: { AZURE_CLIENT_SECRET: APP.secret } });
     expect(await run(await spn("--timeout", "1s"), rt)).toBe(1);
-    expect(rt.stderr.text().split("\n")[0]).toBe("Error: failed to get token: timed out after 1s");
+    expect(rt.stderr.text().split("\n")[0]).toBe("Error: failed to get token: context deadline exceeded");
   });
 });
 

@@ -97,10 +97,10 @@ test.each([
   expect(rt.stderr.text()).not.toContain(user.password);
 });
 
-test("a failed PoP sign-in carries upstream's two PoP breadcrumbs (compat spec §3.13)", async () => {
+test("a failed PoP sign-in carries upstream's two PoP breadcrumbs behind GetToken's prefix: upstream's PoP credential has no sign-in step of its own", async () => {
   const rt = testRuntime({ env: { AZURE_USERNAME: ALICE.username, AZURE_PASSWORD: "not-the-password" } });
   expect(await run(args(await newCacheDir(), ["--pop-enabled", "--pop-claims", "u=/subscriptions/s/resourceGroups/r/providers/Microsoft.Kubernetes/connectedClusters/c"]), rt)).toBe(1);
   expect(rt.stderr.text().split("\n")[0]).toMatch(
-    /^Error: failed to authenticate: failed to create PoP token using username and password credential: failed to create PoP token with username\/password flow: invalid_grant: AADSTS50126: /,
+    /^Error: failed to get token: failed to create PoP token using username and password credential: failed to create PoP token with username\/password flow: invalid_grant: AADSTS50126: /,
   );
 });

@@ -106,7 +106,7 @@ describe("spn against the fake Entra ID", () => {
     const argv = args(await mkdtemp(join(dir, "cache-")), []).map((a) => (a === TENANT ? tenant : a));
     expect(await run(argv, rt)).toBe(1);
     expect(rt.stderr.text().split("\n")[0]).toBe(
-      "Error: failed to create azidentity credential: invalid tenantID. You can locate your tenantID by following the instructions listed here: https://learn.microsoft.com/partner-center/find-ids-and-domain-names",
+      "Error: failed to create azidentity credential: failed to create client secret credential: invalid tenantID. You can locate your tenantID by following the instructions listed here: https://learn.microsoft.com/partner-center/find-ids-and-domain-names",
     );
     expect(entra.requests.length).toBe(before);
   });

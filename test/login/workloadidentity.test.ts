@@ -169,10 +169,17 @@ describe("GitHub Actions (ACTIONS_ID_TOKEN_REQUEST_URL + ACTIONS_ID_TOKEN_REQUES
     expect(rt.stderr.text().split("\n")[0]).toBe("Error: failed to get token: github actions ID token is empty");
   });
 
-  test("an unparsable ACTIONS_ID_TOKEN_REQUEST_URL", async () => {
-    const rt = testRuntime({ env: ghEnv({ ACTIONS_ID_TOKEN_REQUEST_URL: "::not a url" }) });
+  test.each([
+    ["::not a url", 'Error: failed to get token: unable to parse ACTIONS_ID_TOKEN_REQUEST_URL: parse "::not a url": missing protocol scheme'],
+    // Go parses these, and upstream's request then fails on the scheme.
+    ["notaurl", 'Error: failed to get token: Get "notaurl?audience=api%3A%2F%2FAzureADTokenExchange": unsupported protocol scheme ""'],
+    ["ftp://example.com/t?z=1&a=b c", 'Error: failed to get token: Get "ftp://example.com/t?a=b+c&audience=api%3A%2F%2FAzureADTokenExchange&z=1": unsupported protocol scheme "ftp"'],
+  ])("ACTIONS_ID_TOKEN_REQUEST_URL=%s fails as upstream's does, without a request", async (requestUrl, firstLine) => {
+    const before = github.requests.length;
+    const rt = testRuntime({ env: ghEnv({ ACTIONS_ID_TOKEN_REQUEST_URL: requestUrl }) });
     expect(await run(ghArgs(), rt)).toBe(1);
-    expect(rt.stderr.text().split("\n")[0]).toBe('Error: failed to get token: unable to parse ACTIONS_ID_TOKEN_REQUEST_URL: parse "::not a url": invalid URL');
+    expect(rt.stderr.text().split("\n")[0]).toBe(firstLine);
+    expect(github.requests.length).toBe(before);
   });
 
   test("client and tenant are required, the token file is not", async () => {

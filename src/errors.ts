@@ -122,8 +122,17 @@ const MIN_SECRET_LENGTH = 4;
 // first (client secrets, passwords, PFX passwords, SYSTEM_ACCESSTOKEN...); the shapes below catch
 // what nobody registered: tokens minted during the run, opaque refresh tokens, echoed requests.
 const SECRET_FIELDS = "client_secret|password|refresh_token|access_token|id_token|client_assertion|assertion|code_verifier|device_code";
-/** Form and query fields (`client_secret=…`, an authorization `code=`); `user_code=` stays, it is meant for the user's eyes. */
-const FORM_FIELD = new RegExp(`(?<![\\w])(${SECRET_FIELDS}|code)=[^&\\s"]+`, "gi");
+/** Form and query fields (`client_secret=…`); `user_code=` stays, it is meant for the user's eyes. */
+const FORM_FIELD = new RegExp(`(?<![\\w])(${SECRET_FIELDS})=[^&\\s"]+`, "gi");
+/**
+ * An authorization `code=` in a query or form: a redirect URL or a token request body. Entra's
+ * error page links (`/error?code=500011`) carry a number that people search for, so a code made
+ * only of digits stays, unless the query around it is an authorization response or a token
+ * request (state, client_info, grant_type...), where every code is a secret.
+ */
+const AUTH_CODE = /(?<![\w])code=([^&\s"#]+)/gi;
+const QUERY_AROUND = /[^\s"'?#]*$/;
+const OAUTH_COMPANIONS = /(?<![\w])(?:state|session_state|client_info|grant_type|redirect_uri|code_verifier|client_id)=/i;
 /** JSON members: an echoed token response or an MSAL cache entry (`"secret"` holds the token there); an error's `"code"` stays. */
 const JSON_FIELD = new RegExp(`"(${SECRET_FIELDS}|accessToken|refreshToken|secret|token|oidcToken)"(\\s*:\\s*)"[^"]*"`, "gi");
 /** An Authorization or App Service identity header, in HTTP or JSON form: the credential after the scheme. */
@@ -141,7 +150,15 @@ export function redact(text: string, secrets: Iterable<string> = []): string {
     .replace(JWT, REDACTED)
     .replace(AUTH_HEADER, (_match, name: string, separator: string, scheme: string | undefined) => `${name}${separator}${scheme ?? ""}${REDACTED}`)
     .replace(JSON_FIELD, (_match, name: string, colon: string) => `"${name}"${colon}"${REDACTED}"`)
-    .replace(FORM_FIELD, `$1=${REDACTED}`);
+    .replace(FORM_FIELD, `$1=${REDACTED}`)
+    .replace(AUTH_CODE, (match, value: string, offset: number, whole: string) => (isAuthorizationCode(value, offset, whole) ? `code=${REDACTED}` : match));
+}
+
+function isAuthorizationCode(value: string, offset: number, text: string): boolean {
+  if (!/^\d+$/.test(value)) return true;
+  const start = offset - (QUERY_AROUND.exec(text.slice(0, offset))?.[0].length ?? 0);
+  const end = text.slice(offset).search(/[\s"']|$/);
+  return OAUTH_COMPANIONS.test(text.slice(start, offset + end));
 }
 
 /** stderr text for an error: `Error: <message>`, a hint line, and the cause chain when verbose. */

@@ -27,6 +27,20 @@ describe("redact", () => {
     expect(redact(text)).toBe(text);
   });
 
+  test("Entra's error page link keeps its error code", () => {
+    const body = '"error_uri":"https://login.microsoftonline.com/error?code=500011"';
+    expect(redact(body)).toBe(body);
+  });
+
+  test.each([
+    ["a loopback redirect with an authorization code", "GET /?code=0.AXoAv4j5cvGG&client_info=eyJ1&state=abc", "GET /?code=[REDACTED]&client_info=eyJ1&state=abc"],
+    ["a redirect whose code is only digits", "http://localhost:8400/?state=s1&code=123456", "http://localhost:8400/?state=s1&code=[REDACTED]"],
+    ["a token request body whose code is only digits", "body=grant_type=authorization_code&code=987654&redirect_uri=http", "body=grant_type=authorization_code&code=[REDACTED]&redirect_uri=http"],
+    ["a lone opaque code", "code=OAQABAAIAAAD", "code=[REDACTED]"],
+  ])("an authorization code where it is one: %s", (_name, text, expected) => {
+    expect(redact(text)).toBe(expected);
+  });
+
   test("a registered secret that contains another is replaced whole", () => {
     expect(redact("pass=abcd-efgh-ijkl", ["efgh", "abcd-efgh-ijkl"])).toBe("pass=[REDACTED]");
   });

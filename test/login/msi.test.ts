@@ -10,7 +10,7 @@ import { detectSource, expiryOf, managedIdFor } from "../../src/login/msi.js";
 import { startFakeEntra, type FakeEntra } from "../fakes/fake-entra.js";
 import { startFakeImds, type FakeImds } from "../fakes/fake-imds.js";
 import { startHttpFake, type HttpFake } from "../fakes/http-fake.js";
-import { APP_SERVICE_400_UNASSIGNED_IDENTITY, IMDS_400_AADSTS50001_DOCUMENTED, IMDS_400_AADSTS500011 } from "../fixtures/recorded-responses.js";
+import { APP_SERVICE_400_UNASSIGNED_IDENTITY, IMDS_200_RECORDED, IMDS_400_AADSTS50001_DOCUMENTED, IMDS_400_AADSTS500011 } from "../fixtures/recorded-responses.js";
 import { loadTestPki } from "../support/pki.js";
 import { testRuntime } from "../support/runtime.js";
 
@@ -126,6 +126,21 @@ describe("IMDS", () => {
     );
     expect(hint).toMatch(/^hint: no resource \(API\) matches --server-id in tenant 72f988bf-86f1-41af-91ab-2d7cd011db47;/);
     expect(rest).toEqual([""]);
+  });
+
+  test("Azure/kubelogin's recorded IMDS answer, replayed after its expiry: printed, warned about, asked for again next time", async () => {
+    const recorded = await startHttpFake(() => IMDS_200_RECORDED);
+    try {
+      for (const call of [1, 2]) {
+        const rt = testRuntime({ env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: recorded.origin } });
+        expect(await run(argv("--client-id", "49a6a7eb-d4f9-444a-a216-7b966e31bb05"), rt)).toBe(0);
+        expect(tokenOf(rt.stdout.text())).toBe("TEST_ACCESS_TOKEN");
+        expect(rt.stderr.text()).toContain(`the token just received expired at ${IMDS_200_RECORDED.expiresOn}, before this machine's time `);
+        expect(recorded.requests).toHaveLength(call);
+      }
+    } finally {
+      await recorded.close();
+    }
   });
 
   test("IMDS answering 503 and 410 is retried through the shared policy with IMDS's statuses (slept on the run's clock)", async () => {

@@ -101,9 +101,10 @@ async function acquireToken(
             errorPrefixes: ["failed to create PoP token with interactive flow", "failed to create PoP token using interactive login"],
           }
         : {}),
-      prompt: (app, scopes) =>
+      prompt: (app, scopes, _step, claims) =>
         app.acquireTokenInteractive({
           scopes,
+          ...(claims ? { claims } : {}),
           openBrowser: browserOpener(port, deps),
           successTemplate: messages.successPage,
           errorTemplate: messages.errorPage,

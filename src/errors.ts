@@ -10,6 +10,8 @@ export interface ErrorDetails {
 export class KubeloginError extends Error {
   readonly hint: string | undefined;
   readonly exitCode: number;
+  /** How much of the message, from its start, is the breadcrumb wrap() added: kubelogin's own words. */
+  #prefixLength = 0;
 
   constructor(message: string, details: ErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -25,8 +27,14 @@ export class KubeloginError extends Error {
   wrap(prefix: string): this {
     const before = this.message;
     this.message = `${prefix}: ${before}`;
+    this.#prefixLength += prefix.length + 2;
     if (this.stack?.startsWith(`${this.name}: ${before}`)) this.stack = `${this.name}: ${this.message}${this.stack.slice(this.name.length + 2 + before.length)}`;
     return this;
+  }
+
+  /** The start of the message that is upstream's breadcrumb, our fixed words (no value is in it). */
+  get breadcrumb(): string {
+    return this.message.slice(0, this.#prefixLength);
   }
 }
 
@@ -139,12 +147,29 @@ const JSON_FIELD = new RegExp(`"(${SECRET_FIELDS}|accessToken|refreshToken|secre
 const AUTH_HEADER = /\b(authorization|x-identity-header)(["']?\s*[:=]\s*["']?)((?:bearer|basic|pop)\s+)?[^\s"',;}]+/gi;
 const JWT = /eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g;
 
-/** Replaces every occurrence of each secret, and anything shaped like a token, credential field or Authorization header. */
-export function redact(text: string, secrets: Iterable<string> = []): string {
-  let out = text;
-  // Longest first: a secret that contains another is replaced whole.
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-    if (secret.length >= MIN_SECRET_LENGTH) out = out.split(secret).join(REDACTED);
+/** A stretch of text that is kubelogin's own words, [start, end): a secret's value is never in it. */
+export type OwnWords = readonly [start: number, end: number];
+
+/**
+ * Replaces each secret wherever it occurs, except inside `ownWords` (our fixed texts: a secret that
+ * is a common word, "token" or "secret", must not eat "failed to get token"), and anything shaped
+ * like a token, credential field or Authorization header.
+ */
+export function redact(text: string, secrets: Iterable<string> = [], ownWords: readonly OwnWords[] = []): string {
+  const hidden = new Uint8Array(text.length);
+  for (const secret of secrets) {
+    if (secret.length < MIN_SECRET_LENGTH) continue;
+    for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) {
+      const end = at + secret.length;
+      if (ownWords.some(([start, stop]) => start <= at && end <= stop)) continue;
+      hidden.fill(1, at, end);
+    }
+  }
+  // A run of hidden characters, one secret or several overlapping ones, becomes one marker.
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    if (!hidden[i]) out += text[i];
+    else if (i === 0 || !hidden[i - 1]) out += REDACTED;
   }
   return out
     .replace(JWT, REDACTED)
@@ -161,10 +186,16 @@ function isAuthorizationCode(value: string, offset: number, text: string): boole
   return OAUTH_COMPANIONS.test(text.slice(start, offset + end));
 }
 
-/** stderr text for an error: `Error: <message>`, a hint line, and the cause chain when verbose. */
-export function formatError(err: unknown, verbose: boolean, secrets: Iterable<string> = []): string {
+/**
+ * stderr text for an error: `Error: <message>`, a hint line, and the cause chain when verbose.
+ * `names` are words of ours that hints and messages quote (flag and environment variable names):
+ * like the breadcrumb, they are never taken for a secret.
+ */
+export function formatError(err: unknown, verbose: boolean, secrets: Iterable<string> = [], names: readonly string[] = []): string {
   const lines: string[] = [];
+  const ownWords: OwnWords[] = [];
   if (err instanceof KubeloginError) {
+    ownWords.push([0, "Error: ".length + err.breadcrumb.length]);
     lines.push(`Error: ${err.message}`);
     if (err.hint) lines.push(`hint: ${err.hint}`);
     const ids = entraIdsOf(err);
@@ -185,7 +216,14 @@ export function formatError(err: unknown, verbose: boolean, secrets: Iterable<st
     }
     if (err instanceof Error && err.stack && !(err instanceof KubeloginError)) lines.push(err.stack);
   }
-  return redact(lines.join("\n"), secrets) + "\n";
+  const text = lines.join("\n");
+  for (const name of names) {
+    for (let at = text.indexOf(name); at !== -1; at = text.indexOf(name, at + 1)) {
+      // Only a whole name: "--client-secret" in "--client-secret-x" is not ours.
+      if (!/[\w-]/.test(text[at - 1] ?? "") && !/[\w-]/.test(text[at + name.length] ?? "")) ownWords.push([at, at + name.length]);
+    }
+  }
+  return redact(text, secrets, ownWords) + "\n";
 }
 
 export function exitCodeOf(err: unknown): number {

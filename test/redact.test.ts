@@ -46,6 +46,34 @@ describe("redact", () => {
   });
 });
 
+describe("a secret that is a common word", () => {
+  test("does not eat upstream's breadcrumb, but is redacted where a value is", () => {
+    const err = new KubeloginError('unable to parse "token" from the response').wrap("failed to get token");
+    expect(formatError(err, false, ["token"])).toBe('Error: failed to get token: unable to parse "[REDACTED]" from the response\n');
+  });
+
+  test("every prefix of the breadcrumb is ours, however many wraps", () => {
+    const err = new KubeloginError("secret rejected").wrap("failed to create PoP token using client secret credential").wrap("failed to get token");
+    expect(formatError(err, false, ["secret"])).toBe("Error: failed to get token: failed to create PoP token using client secret credential: [REDACTED] rejected\n");
+  });
+
+  test("flag and variable names a hint quotes are ours; the same word elsewhere in the hint is not", () => {
+    const err = new KubeloginError("client secret cannot be empty", { hint: "pass --client-secret or set AZURE_CLIENT_SECRET (got secret)" });
+    expect(formatError(err, false, ["secret"], ["--client-secret", "AZURE_CLIENT_SECRET"])).toBe(
+      "Error: client [REDACTED] cannot be empty\nhint: pass --client-secret or set AZURE_CLIENT_SECRET (got [REDACTED])\n",
+    );
+  });
+
+  test("a name is ours only whole: a value that merely starts like a flag is redacted", () => {
+    const err = new KubeloginError("unknown flag: --client-secretive");
+    expect(formatError(err, false, ["secretive"], ["--client-secret"])).toBe("Error: unknown flag: --client-[REDACTED]\n");
+  });
+
+  test("overlapping secrets become one marker", () => {
+    expect(redact("x abcdefgh y", ["abcdef", "defgh"])).toBe("x [REDACTED] y");
+  });
+});
+
 describe("the logger and the error reporter share it", () => {
   test("a log line at -v 10 with an echoed request", () => {
     const stderr = bufferedOutput();

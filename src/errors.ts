@@ -22,7 +22,8 @@ export class KubeloginError extends Error {
 
   /**
    * Adds upstream's breadcrumb prefix ("failed to get token: …") to this error and returns it: the
-   * class, hint, cause chain and stack stay as they were, only the text gains the prefix.
+   * class, hint, cause chain and stack stay as they were, only the text gains the prefix. The
+   * prefix is fixed text, never a value: the redactor leaves it as it is.
    */
   wrap(prefix: string): this {
     const before = this.message;

@@ -413,14 +413,14 @@ interface ErrorBody {
  */
 function errorBody(text: string): ErrorBody {
   const oneLine = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value.replace(/\s*[\r\n]+\s*/g, " ") : undefined);
-  let body: Record<string, unknown>;
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== "object" || parsed === null) throw new Error("not an object");
-    body = parsed as Record<string, unknown>;
+    parsed = JSON.parse(text);
   } catch {
-    return { description: oneLine(text.slice(0, 200)) };
+    // Not JSON: shown as text below.
   }
+  if (typeof parsed !== "object" || parsed === null) return { description: oneLine(text.slice(0, 200)) };
+  const body = parsed as Record<string, unknown>;
   const nested = typeof body.error === "object" && body.error !== null ? (body.error as Record<string, unknown>) : undefined;
   if (nested) return { code: oneLine(nested.code), description: oneLine(nested.message), correlationId: oneLine(nested.correlationId) };
   return {

@@ -10,6 +10,8 @@ export interface ErrorDetails {
 export class KubeloginError extends Error {
   readonly hint: string | undefined;
   readonly exitCode: number;
+  /** How much of the message, from its start, is the breadcrumb wrap() added: kubelogin's own words. */
+  #prefixLength = 0;
 
   constructor(message: string, details: ErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -20,13 +22,20 @@ export class KubeloginError extends Error {
 
   /**
    * Adds upstream's breadcrumb prefix ("failed to get token: …") to this error and returns it: the
-   * class, hint, cause chain and stack stay as they were, only the text gains the prefix.
+   * class, hint, cause chain and stack stay as they were, only the text gains the prefix. The
+   * prefix is fixed text, never a value: the redactor leaves it as it is.
    */
   wrap(prefix: string): this {
     const before = this.message;
     this.message = `${prefix}: ${before}`;
+    this.#prefixLength += prefix.length + 2;
     if (this.stack?.startsWith(`${this.name}: ${before}`)) this.stack = `${this.name}: ${this.message}${this.stack.slice(this.name.length + 2 + before.length)}`;
     return this;
+  }
+
+  /** The start of the message that is upstream's breadcrumb, our fixed words (no value is in it). */
+  get breadcrumb(): string {
+    return this.message.slice(0, this.#prefixLength);
   }
 }
 
@@ -122,32 +131,72 @@ const MIN_SECRET_LENGTH = 4;
 // first (client secrets, passwords, PFX passwords, SYSTEM_ACCESSTOKEN...); the shapes below catch
 // what nobody registered: tokens minted during the run, opaque refresh tokens, echoed requests.
 const SECRET_FIELDS = "client_secret|password|refresh_token|access_token|id_token|client_assertion|assertion|code_verifier|device_code";
-/** Form and query fields (`client_secret=…`, an authorization `code=`); `user_code=` stays, it is meant for the user's eyes. */
-const FORM_FIELD = new RegExp(`(?<![\\w])(${SECRET_FIELDS}|code)=[^&\\s"]+`, "gi");
+/** Form and query fields (`client_secret=…`); `user_code=` stays, it is meant for the user's eyes. */
+const FORM_FIELD = new RegExp(`(?<![\\w])(${SECRET_FIELDS})=[^&\\s"]+`, "gi");
+/**
+ * An authorization `code=` in a query or form: a redirect URL or a token request body. Entra's
+ * error page links (`/error?code=500011`) carry a number that people search for, so a code made
+ * only of digits stays, unless the query around it is an authorization response or a token
+ * request (state, client_info, grant_type...), where every code is a secret.
+ */
+const AUTH_CODE = /(?<![\w])code=([^&\s"#]+)/gi;
+const QUERY_AROUND = /[^\s"'?#]*$/;
+const OAUTH_COMPANIONS = /(?<![\w])(?:state|session_state|client_info|grant_type|redirect_uri|code_verifier|client_id)=/i;
 /** JSON members: an echoed token response or an MSAL cache entry (`"secret"` holds the token there); an error's `"code"` stays. */
 const JSON_FIELD = new RegExp(`"(${SECRET_FIELDS}|accessToken|refreshToken|secret|token|oidcToken)"(\\s*:\\s*)"[^"]*"`, "gi");
 /** An Authorization or App Service identity header, in HTTP or JSON form: the credential after the scheme. */
 const AUTH_HEADER = /\b(authorization|x-identity-header)(["']?\s*[:=]\s*["']?)((?:bearer|basic|pop)\s+)?[^\s"',;}]+/gi;
 const JWT = /eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g;
 
-/** Replaces every occurrence of each secret, and anything shaped like a token, credential field or Authorization header. */
-export function redact(text: string, secrets: Iterable<string> = []): string {
-  let out = text;
-  // Longest first: a secret that contains another is replaced whole.
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-    if (secret.length >= MIN_SECRET_LENGTH) out = out.split(secret).join(REDACTED);
+/** A stretch of text that is kubelogin's own words, [start, end): a secret's value is never in it. */
+export type OwnWords = readonly [start: number, end: number];
+
+/**
+ * Replaces each secret wherever it occurs, except inside `ownWords` (our fixed texts: a secret that
+ * is a common word, "token" or "secret", must not eat "failed to get token"), and anything shaped
+ * like a token, credential field or Authorization header.
+ */
+export function redact(text: string, secrets: Iterable<string> = [], ownWords: readonly OwnWords[] = []): string {
+  const hidden = new Uint8Array(text.length);
+  for (const secret of secrets) {
+    if (secret.length < MIN_SECRET_LENGTH) continue;
+    for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) {
+      const end = at + secret.length;
+      if (ownWords.some(([start, stop]) => start <= at && end <= stop)) continue;
+      hidden.fill(1, at, end);
+    }
+  }
+  // A run of hidden characters, one secret or several overlapping ones, becomes one marker.
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    if (!hidden[i]) out += text[i];
+    else if (i === 0 || !hidden[i - 1]) out += REDACTED;
   }
   return out
     .replace(JWT, REDACTED)
     .replace(AUTH_HEADER, (_match, name: string, separator: string, scheme: string | undefined) => `${name}${separator}${scheme ?? ""}${REDACTED}`)
     .replace(JSON_FIELD, (_match, name: string, colon: string) => `"${name}"${colon}"${REDACTED}"`)
-    .replace(FORM_FIELD, `$1=${REDACTED}`);
+    .replace(FORM_FIELD, `$1=${REDACTED}`)
+    .replace(AUTH_CODE, (match, value: string, offset: number, whole: string) => (isAuthorizationCode(value, offset, whole) ? `code=${REDACTED}` : match));
 }
 
-/** stderr text for an error: `Error: <message>`, a hint line, and the cause chain when verbose. */
-export function formatError(err: unknown, verbose: boolean, secrets: Iterable<string> = []): string {
+function isAuthorizationCode(value: string, offset: number, text: string): boolean {
+  if (!/^\d+$/.test(value)) return true;
+  const start = offset - (QUERY_AROUND.exec(text.slice(0, offset))?.[0].length ?? 0);
+  const end = text.slice(offset).search(/[\s"']|$/);
+  return OAUTH_COMPANIONS.test(text.slice(start, offset + end));
+}
+
+/**
+ * stderr text for an error: `Error: <message>`, a hint line, and the cause chain when verbose.
+ * `names` are words of ours that hints and messages quote (flag and environment variable names):
+ * like the breadcrumb, they are never taken for a secret.
+ */
+export function formatError(err: unknown, verbose: boolean, secrets: Iterable<string> = [], names: readonly string[] = []): string {
   const lines: string[] = [];
+  const ownWords: OwnWords[] = [];
   if (err instanceof KubeloginError) {
+    ownWords.push([0, "Error: ".length + err.breadcrumb.length]);
     lines.push(`Error: ${err.message}`);
     if (err.hint) lines.push(`hint: ${err.hint}`);
     const ids = entraIdsOf(err);
@@ -168,7 +217,14 @@ export function formatError(err: unknown, verbose: boolean, secrets: Iterable<st
     }
     if (err instanceof Error && err.stack && !(err instanceof KubeloginError)) lines.push(err.stack);
   }
-  return redact(lines.join("\n"), secrets) + "\n";
+  const text = lines.join("\n");
+  for (const name of names) {
+    for (let at = text.indexOf(name); at !== -1; at = text.indexOf(name, at + 1)) {
+      // Only a whole name: "--client-secret" in "--client-secret-x" is not ours.
+      if (!/[\w-]/.test(text[at - 1] ?? "") && !/[\w-]/.test(text[at + name.length] ?? "")) ownWords.push([at, at + name.length]);
+    }
+  }
+  return redact(text, secrets, ownWords) + "\n";
 }
 
 export function exitCodeOf(err: unknown): number {

@@ -27,8 +27,50 @@ describe("redact", () => {
     expect(redact(text)).toBe(text);
   });
 
+  test("Entra's error page link keeps its error code", () => {
+    const body = '"error_uri":"https://login.microsoftonline.com/error?code=500011"';
+    expect(redact(body)).toBe(body);
+  });
+
+  test.each([
+    ["a loopback redirect with an authorization code", "GET /?code=0.AXoAv4j5cvGG&client_info=eyJ1&state=abc", "GET /?code=[REDACTED]&client_info=eyJ1&state=abc"],
+    ["a redirect whose code is only digits", "http://localhost:8400/?state=s1&code=123456", "http://localhost:8400/?state=s1&code=[REDACTED]"],
+    ["a token request body whose code is only digits", "body=grant_type=authorization_code&code=987654&redirect_uri=http", "body=grant_type=authorization_code&code=[REDACTED]&redirect_uri=http"],
+    ["a lone opaque code", "code=OAQABAAIAAAD", "code=[REDACTED]"],
+  ])("an authorization code where it is one: %s", (_name, text, expected) => {
+    expect(redact(text)).toBe(expected);
+  });
+
   test("a registered secret that contains another is replaced whole", () => {
     expect(redact("pass=abcd-efgh-ijkl", ["efgh", "abcd-efgh-ijkl"])).toBe("pass=[REDACTED]");
+  });
+});
+
+describe("a secret that is a common word", () => {
+  test("does not eat upstream's breadcrumb, but is redacted where a value is", () => {
+    const err = new KubeloginError('unable to parse "token" from the response').wrap("failed to get token");
+    expect(formatError(err, false, ["token"])).toBe('Error: failed to get token: unable to parse "[REDACTED]" from the response\n');
+  });
+
+  test("every prefix of the breadcrumb is ours, however many wraps", () => {
+    const err = new KubeloginError("secret rejected").wrap("failed to create PoP token using client secret credential").wrap("failed to get token");
+    expect(formatError(err, false, ["secret"])).toBe("Error: failed to get token: failed to create PoP token using client secret credential: [REDACTED] rejected\n");
+  });
+
+  test("flag and variable names a hint quotes are ours; the same word elsewhere in the hint is not", () => {
+    const err = new KubeloginError("client secret cannot be empty", { hint: "pass --client-secret or set AZURE_CLIENT_SECRET (got secret)" });
+    expect(formatError(err, false, ["secret"], ["--client-secret", "AZURE_CLIENT_SECRET"])).toBe(
+      "Error: client [REDACTED] cannot be empty\nhint: pass --client-secret or set AZURE_CLIENT_SECRET (got [REDACTED])\n",
+    );
+  });
+
+  test("a name is ours only whole: a value that merely starts like a flag is redacted", () => {
+    const err = new KubeloginError("unknown flag: --client-secretive");
+    expect(formatError(err, false, ["secretive"], ["--client-secret"])).toBe("Error: unknown flag: --client-[REDACTED]\n");
+  });
+
+  test("overlapping secrets become one marker", () => {
+    expect(redact("x abcdefgh y", ["abcdef", "defgh"])).toBe("x [REDACTED] y");
   });
 });
 

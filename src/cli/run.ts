@@ -7,7 +7,7 @@ import { createLogger, type Logger } from "../log.js";
 import { strconvQuote } from "../options/go-quote.js";
 import { parseFlags, parseGoInt32 } from "../options/parse-flags.js";
 import type { Runtime } from "../runtime.js";
-import { CONVERT_ONLY_OPTIONS, GET_TOKEN_OPTIONS, GLOBAL_OPTIONS, ROOT_OPTIONS } from "../options/table.js";
+import { CONVERT_ONLY_OPTIONS, GET_TOKEN_OPTIONS, GLOBAL_OPTIONS, ROOT_OPTIONS, type OptionSpec } from "../options/table.js";
 import type { Command } from "./command.js";
 import { COMMANDS } from "./commands.js";
 
@@ -73,10 +73,16 @@ export async function run(argv: readonly string[], rt: Runtime): Promise<number>
     await command.run(args, { rt, log, argv });
     return 0;
   } catch (err) {
-    rt.stderr.write(formatError(err, log.level > 0, log.secrets));
+    rt.stderr.write(formatError(err, log.level > 0, log.secrets, OPTION_NAMES));
     return exitCodeOf(err);
   }
 }
+
+/** Every flag and environment variable name: hints and messages quote them, and they are never a secret's value. */
+const OPTION_NAMES = [...GET_TOKEN_OPTIONS, ...CONVERT_ONLY_OPTIONS, ...GLOBAL_OPTIONS].flatMap((option: OptionSpec) => [
+  option.flag,
+  ...(option.env ?? []).map((rule) => rule.name),
+]);
 
 /** `kubelogin [flags]`: upstream's root RunE prints help; --help beats --version, as in cobra. */
 async function runRoot(argv: readonly string[], rt: Runtime): Promise<number> {

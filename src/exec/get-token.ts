@@ -109,6 +109,20 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
   });
   const acquire = (): Promise<CachedToken> =>
     withinDeadline(rt, deadline, () => timeoutError(plan, o.timeout), (signal) => plan.acquire(loginDeps(signal)));
+  /**
+   * A token already expired when it arrives means a wrong clock here or at the issuer. Upstream
+   * prints it, so it is printed (kubectl's answer then names the problem), but caching it would
+   * serve it again on every call until the clock is fixed.
+   */
+  const expiredOnArrival = (token: CachedToken): boolean => {
+    const now = rt.clock.now();
+    if (token.expiresOn > now) return false;
+    log.warn(
+      `the token just received expired at ${new Date(token.expiresOn).toISOString()}, before this machine's time ${new Date(now).toISOString()}; ` +
+        "it is printed but not cached: check the clock of this machine and of the identity endpoint",
+    );
+    return true;
+  };
 
   // The login runs at most once: a failure of the cache around it (lock, read, write) means going
   // on without the cache, but an error from the login itself is reported as it is.
@@ -137,6 +151,7 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
       }
       loginStarted = true;
       const fresh = await acquire();
+      if (expiredOnArrival(fresh)) return fresh;
       const planAfter = await makePlan();
       const entryAfter = tokenEntryName(planAfter.cacheKey);
       await tokens.write(entryAfter, formatTokenEntry(planAfter.cacheKey, fresh)).then(
@@ -154,6 +169,7 @@ export async function getToken(resolved: ValidatedResolvedOptions, deps: GetToke
     // An unusable cache dir (read-only home, full disk) must not stop kubectl: go without cache.
     log.v(1, `the token cache in ${tokens.location} is unusable (${err.message}); continuing without it`);
     token = await acquire();
+    expiredOnArrival(token);
   }
   await answered(token, savedIn);
 }

@@ -103,9 +103,10 @@ async function acquireToken(o: Readonly<GetTokenOptions>, target: EntraTarget, f
       clientId: o.clientId,
       files,
       credentialName: CREDENTIAL_NAME,
-      prompt: async (app, scopes, step) => {
+      prompt: async (app, scopes, step, claims) => {
         const request: Parameters<typeof app.acquireTokenByDeviceCode>[0] = {
           scopes,
+          ...(claims ? { claims } : {}),
           deviceCodeCallback: (response) => {
             prompted.set(deps.signal, step);
             deps.interaction.showMessage(response.message);

@@ -126,9 +126,10 @@ async function acquireToken(
             errorPrefixes: POP_ERROR_PREFIXES,
           }
         : {}),
-      prompt: (app, scopes) =>
+      prompt: (app, scopes, _step, claims) =>
         app.acquireTokenInteractive({
           scopes,
+          ...(claims ? { claims } : {}),
           openBrowser: browserOpener(port, deps),
           successTemplate: messages.successPage,
           errorTemplate: messages.errorPage,

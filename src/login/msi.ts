@@ -17,6 +17,7 @@ import type { Env, GetTokenOptions } from "../options/resolve.js";
 import { proxyFor } from "../proxy.js";
 import { scopeFor } from "./authority.js";
 import { DEFAULT_RETRY, IMDS_RETRY, networkErrorFor, withRetries } from "./http.js";
+import { extractAadsts, extractEntraIds, hintFor } from "./msal/errors.js";
 import type { AccessToken, LoginDeps, LoginPlan, LoginStrategy, PlanContext } from "./types.js";
 
 const messages = {
@@ -184,7 +185,7 @@ async function acquireToken(source: MsiSource, id: ManagedId, resource: string, 
     const request = tokenRequest(source, id, resource, env);
     let response = await send(request, source, deps);
     if (source.kind === "azureArc" && response.status === 401) response = await answerArcChallenge(request, response, source, settings, deps);
-    return parseResponse(response, source, id, deps.rt.clock.now());
+    return parseResponse(response, source, id, deps);
   } catch (err) {
     if (deps.signal.aborted) throw deps.signal.reason;
     throw err instanceof KubeloginError ? err.wrap("failed to get token") : err;
@@ -350,7 +351,7 @@ async function connectTunnel(proxy: URL, host: string, port: number, signal: Abo
   });
 }
 
-function parseResponse(response: MsiResponse, source: MsiSource, id: ManagedId, now: number): AccessToken {
+function parseResponse(response: MsiResponse, source: MsiSource, id: ManagedId, deps: LoginDeps): AccessToken {
   if (response.status === 200 || response.status === 201) {
     let body: { access_token?: unknown; expires_on?: unknown; expires_in?: unknown };
     try {
@@ -361,7 +362,22 @@ function parseResponse(response: MsiResponse, source: MsiSource, id: ManagedId, 
     if (typeof body.access_token !== "string" || body.access_token === "") {
       throw new AuthenticationError(`${messages.authenticationFailed}. The response has no access_token`);
     }
-    return { token: body.access_token, expiresOn: expiryOf(body, now) };
+    return { token: body.access_token, expiresOn: expiryOf(body, deps.rt.clock.now()) };
+  }
+  const failure = errorBody(response.text);
+  // The endpoint relayed Entra's refusal (IMDS's 400 for a resource Entra does not know): the
+  // identity itself is fine, so Entra's code, its words and its ids are what helps.
+  const aadsts = failure.description ? extractAadsts(failure.description) : undefined;
+  if (aadsts) {
+    const ids = extractEntraIds(failure.description ?? "", failure.correlationId);
+    throw new AuthenticationError(`${messages.authenticationFailed}. ${failure.code ? `${failure.code}: ` : ""}${aadsts.description}`, {
+      hint: hintFor(aadsts.code, {
+        clientId: id.kind === "clientId" ? id.value : "of this managed identity",
+        tenantId: /in the tenant named (.+?)\. /.exec(failure.description ?? "")?.[1] ?? "of this managed identity",
+        provenance: deps.provenance,
+      }),
+      traceIds: { traceId: ids.traceId ?? failure.traceId, correlationId: ids.correlationId },
+    });
   }
   if (source.kind === "imds" && response.status === 400) {
     if (id.kind !== "system") {
@@ -373,20 +389,47 @@ function parseResponse(response: MsiResponse, source: MsiSource, id: ManagedId, 
       hint: "enable the system-assigned identity of this VM, or pass --client-id of a user-assigned one",
     });
   }
-  const detail = errorDescription(response.text);
-  throw new AuthenticationError(`${messages.authenticationFailed}. The ${source.kind} endpoint answered ${response.status}${detail ? `: ${detail}` : ""}`);
+  const detail = [failure.code, failure.description]
+    .filter((part) => part)
+    .join(": ")
+    .replace(/\s*[\r\n]+\s*/g, " ");
+  throw new AuthenticationError(`${messages.authenticationFailed}. The ${source.kind} endpoint answered ${response.status}${detail ? `: ${detail}` : ""}`, {
+    traceIds: { traceId: failure.traceId, correlationId: failure.correlationId },
+  });
 }
 
-/** OAuth's { error, error_description }, App Service's { message }, Service Fabric's { error: { code, message } }. */
-function errorDescription(text: string): string {
+interface ErrorBody {
+  readonly code?: string | undefined;
+  readonly description?: string | undefined;
+  readonly traceId?: string | undefined;
+  readonly correlationId?: string | undefined;
+}
+
+/**
+ * The error bodies of the identity endpoints: OAuth's { error, error_description, trace_id,
+ * correlation_id } (IMDS, Arc, Cloud Shell, Azure ML, and Entra's own relayed through them), App
+ * Service's { statusCode, message, correlationId }, Service Fabric's { error: { code, message,
+ * correlationId } }. Anything else is shown as text, on one line.
+ */
+function errorBody(text: string): ErrorBody {
+  const oneLine = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value.replace(/\s*[\r\n]+\s*/g, " ") : undefined);
+  let parsed: unknown;
   try {
-    const body = JSON.parse(text) as { error?: unknown; error_description?: unknown; message?: unknown };
-    const nested = typeof body.error === "object" && body.error !== null ? (body.error as { code?: unknown; message?: unknown }) : undefined;
-    const parts = (nested ? [nested.code, nested.message] : [body.error, body.error_description ?? body.message]).filter((p) => typeof p === "string" && p !== "");
-    return parts.join(": ").replace(/\s*[\r\n]+\s*/g, " ");
+    parsed = JSON.parse(text);
   } catch {
-    return text.slice(0, 200).replace(/\s*[\r\n]+\s*/g, " ");
+    // Not JSON: shown as text below.
   }
+  if (typeof parsed !== "object" || parsed === null) return { description: oneLine(text.slice(0, 200)) };
+  const body = parsed as Record<string, unknown>;
+  const nested = typeof body.error === "object" && body.error !== null ? (body.error as Record<string, unknown>) : undefined;
+  if (nested) return { code: oneLine(nested.code), description: oneLine(nested.message), correlationId: oneLine(nested.correlationId) };
+  return {
+    code: oneLine(body.error),
+    // Kept raw: the AADSTS parser stops at the \r\n before Entra's trace and correlation ids.
+    description: typeof body.error_description === "string" && body.error_description !== "" ? body.error_description : oneLine(body.message),
+    traceId: oneLine(body.trace_id),
+    correlationId: oneLine(body.correlation_id) ?? oneLine(body.correlationId),
+  };
 }
 
 /**

@@ -15,6 +15,8 @@ import type { AccessToken, LoginDeps } from "./types.js";
 const messages = {
   noToken: "the identity provider returned no access token",
   savedSignInUnusable: (who: string, why: string) => `The saved sign-in${who} can no longer be used (${why}); signing in again.`,
+  claimsChallenge: (who: string, why: string) =>
+    `A Conditional Access policy asks for more than the saved sign-in${who} gave (${why}); signing in again to satisfy it.`,
   recordNotStored: (why: string) => `failed to store record: ${why}`,
 } as const;
 
@@ -51,8 +53,12 @@ export interface UserSignIn {
   readonly credential?: CredentialOption;
   /** upstream's credential name, logged at -v 5. */
   readonly credentialName: string;
-  /** The sign-in itself, when there is no usable saved one; `step` is how its failure is reported. */
-  prompt(app: PublicClientApplication, scopes: string[], step: SignInStep): Promise<AuthenticationResult | null>;
+  /**
+   * The sign-in itself, when there is no usable saved one; `step` is how its failure is reported.
+   * `claims` is the Conditional Access challenge the refresh met: the new sign-in must carry it,
+   * or Entra issues a token the policy still refuses.
+   */
+  prompt(app: PublicClientApplication, scopes: string[], step: SignInStep, claims: string | undefined): Promise<AuthenticationResult | null>;
 }
 
 export async function signInUser(flow: UserSignIn, deps: LoginDeps): Promise<AccessToken> {
@@ -79,6 +85,7 @@ export async function signInUser(flow: UserSignIn, deps: LoginDeps): Promise<Acc
     : flow.silent !== false && flow.accountHint
       ? await accountNamed(app, flow.accountHint)
       : undefined;
+  let claims: string | undefined;
   if (account) {
     deps.log.v(5, `getting token with scopes: [${target.scope}] for ${record ? "the saved account" : `the cached account ${flow.accountHint}`}`);
     let silent: AuthenticationResult | null | undefined;
@@ -88,8 +95,9 @@ export async function signInUser(flow: UserSignIn, deps: LoginDeps): Promise<Acc
       if (deps.signal.aborted) throw deps.signal.reason;
       if (!needsNewSignIn(err)) throw (await translate(err, flow, deps)).wrap("failed to get token");
       const who = account.username ? ` for ${account.username}` : "";
-      const why = extractAadsts(err.errorMessage || err.message)?.description ?? err.errorCode;
-      deps.interaction.showMessage(messages.savedSignInUnusable(who, singleLine(why)));
+      const why = singleLine(extractAadsts(err.errorMessage || err.message)?.description ?? err.errorCode);
+      claims = err instanceof InteractionRequiredAuthError && err.claims ? err.claims : undefined;
+      deps.interaction.showMessage(claims ? messages.claimsChallenge(who, why) : messages.savedSignInUnusable(who, why));
     }
     if (silent !== undefined) {
       const token = toAccessToken(silent, "failed to get token");
@@ -101,7 +109,7 @@ export async function signInUser(flow: UserSignIn, deps: LoginDeps): Promise<Acc
 
   let result: AuthenticationResult | null;
   try {
-    result = await flow.prompt(app, scopes, step);
+    result = await flow.prompt(app, scopes, step, claims);
   } catch (err) {
     if (deps.signal.aborted) throw deps.signal.reason;
     throw (await translate(err, flow, deps)).wrap(step);

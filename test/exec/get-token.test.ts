@@ -343,6 +343,31 @@ describe("the access-token cache", () => {
     expect(rt.stderr.text()).toContain(`cannot read the token cache in ${file}: `);
   });
 
+  test("a token that has expired on arrival (a wrong clock) is printed, not cached, with one warning naming both times", async () => {
+    const strategy = planned(() => ({}), async () => ({ token: "stale-token", expiresOn: Date.parse("2025-02-19T04:00:00Z") }));
+    for (const run of [1, 2]) {
+      const { rt, done } = await runGetToken(strategy, ["--cache-dir", dir], { now: "2025-02-19T05:00:00Z" });
+      await done;
+      expect(strategy.calls).toBe(run);
+      expect(stdoutToken(rt.stdout.text())).toBe("stale-token");
+      const warnings = rt.stderr.text().split("\n").filter((line) => line !== "");
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/expired at 2025-02-19T04:00:00\.000Z, before this machine's time 2025-02-19T05:00:00\.000Z; it is printed but not cached/);
+    }
+    expect(await readdir(dir)).not.toContain(tokenEntryName(KEY));
+    expect(remembered).toEqual([]);
+  });
+
+  test("without a usable cache dir, a token expired on arrival is warned about too", async () => {
+    const file = join(dir, "a-file");
+    await writeFile(file, "x");
+    const strategy = planned(() => ({}), async () => ({ token: "stale-token", expiresOn: Date.parse("2025-02-19T04:00:00Z") }));
+    const { rt, done } = await runGetToken(strategy, ["--cache-dir", join(file, "cache")], { now: "2025-02-19T05:00:00Z" });
+    await done;
+    expect(stdoutToken(rt.stdout.text())).toBe("stale-token");
+    expect(rt.stderr.text()).toContain("before this machine's time 2025-02-19T05:00:00.000Z; it is printed but not cached");
+  });
+
   test("a token that cannot be saved is still printed, with a warning", async () => {
     const SIGNED_IN = ["test-mode", "identity", "user@example.com"];
     // A directory where the entry planned after the login would go.

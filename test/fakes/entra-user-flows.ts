@@ -42,6 +42,12 @@ export interface FakeEntraUsers {
   approve(userCode: string): boolean;
   /** Makes every refresh token issued so far unusable (AADSTS700082), as inactivity or a revocation does. */
   revokeRefreshTokens(): void;
+  /**
+   * A Conditional Access step-up (claims challenge): every refresh-token grant from now on is
+   * answered `interaction_required` with these claims, as Entra answers when a policy the
+   * saved sign-in did not satisfy starts to apply; undefined lifts it.
+   */
+  claimsChallenge: string | undefined;
 }
 
 export interface UserFlowContext {
@@ -102,6 +108,7 @@ export function createUserFlows(ctx: UserFlowContext) {
     revokeRefreshTokens() {
       for (const grant of refreshTokens.values()) grant.revoked = true;
     },
+    claimsChallenge: undefined,
   };
 
   function unknownClient(clientId: string, tenant: string): Reply {
@@ -171,6 +178,16 @@ export function createUserFlows(ctx: UserFlowContext) {
   }
 
   function refreshTokenGrant(tenant: string, form: Record<string, string>): Reply {
+    // Before the token is looked at, so that the interactive flow's refresh tokens meet it too.
+    if (controller.claimsChallenge !== undefined) {
+      const challenge = ctx.entraError(
+        400,
+        "interaction_required",
+        50076,
+        `Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '${resourceOf(form.scope ?? "")}'.`,
+      );
+      return { status: challenge.status, body: { ...challenge.body, suberror: "basic_action", claims: controller.claimsChallenge } };
+    }
     const grant = form.refresh_token === undefined ? undefined : refreshTokens.get(form.refresh_token);
     if (grant === undefined || grant.revoked || grant.tenant !== tenant || grant.clientId !== form.client_id) {
       return ctx.entraError(

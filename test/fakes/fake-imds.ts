@@ -10,6 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { APP_SERVICE_400_UNASSIGNED_IDENTITY, IMDS_400_AADSTS500011 } from "../fixtures/recorded-responses.js";
 import { startHttpFake, type HttpFake, type HttpReply, type HttpRequestRecord } from "./http-fake.js";
 
 export interface ManagedIdentity {
@@ -29,6 +30,11 @@ export interface FakeImdsOptions {
   arcKeyDir?: string;
   /** The secret Azure ML puts in MSI_SECRET. */
   msiSecret?: string;
+  /**
+   * The resources Entra knows; IMDS relays Entra's recorded AADSTS500011 refusal for any other
+   * (a wrong --server-id). Every resource is known when absent.
+   */
+  knownResources?: string[];
 }
 
 export interface FakeImds extends HttpFake {
@@ -111,13 +117,14 @@ export async function startFakeImds(options: FakeImdsOptions): Promise<FakeImds>
       }
       const identity = find(request.query, "msi_res_id");
       if (identity === undefined) return { status: 400, body: { error: "invalid_request", error_description: "Identity not found" } };
+      if (options.knownResources && !options.knownResources.includes(request.query.resource)) return IMDS_400_AADSTS500011;
       return tokenReply(identity, request.query.resource, true);
     }
     if (request.path === APP_SERVICE_PATH) {
       if (request.headers["x-identity-header"] !== identityHeader) return { status: 401, body: { statusCode: 401, message: "Unauthorized: X-IDENTITY-HEADER is missing or wrong" } };
       if (request.query["api-version"] !== "2019-08-01" || !request.query.resource) return { status: 400, body: { statusCode: 400, message: "api-version and resource are required" } };
       const identity = find(request.query, "mi_res_id");
-      if (identity === undefined) return { status: 400, body: { statusCode: 400, message: "No managed identity found for the specified identity" } };
+      if (identity === undefined) return APP_SERVICE_400_UNASSIGNED_IDENTITY;
       const reply = tokenReply(identity, request.query.resource, false);
       return reply;
     }

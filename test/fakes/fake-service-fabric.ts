@@ -7,6 +7,7 @@
 import { X509Certificate } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
+import { SERVICE_FABRIC_401_SECRET_HEADER_NOT_FOUND } from "../fixtures/recorded-responses.js";
 import { createClientCertificate } from "../support/pki.js";
 import { readRequest, type HttpRequestRecord } from "./http-fake.js";
 
@@ -53,7 +54,7 @@ export async function startFakeServiceFabric(options: FakeServiceFabricOptions):
       if (fault === "hang") return;
       if (fault !== undefined) return reply(fault.status, fault.body ?? { error: { code: "ServiceUnavailable", message: "The token service is busy" } }, fault.headers);
       if (record.path !== SERVICE_FABRIC_PATH || record.method !== "GET") return reply(404, { error: { code: "NotFound", message: `no route for ${record.method} ${record.path}` } });
-      if (record.headers.secret !== identityHeader) return reply(401, { error: { code: "SecretHeaderNotFound", message: "Secret is not found in the request headers." } });
+      if (record.headers.secret !== identityHeader) return reply(SERVICE_FABRIC_401_SECRET_HEADER_NOT_FOUND.status, JSON.parse(SERVICE_FABRIC_401_SECRET_HEADER_NOT_FOUND.body));
       if (record.query["api-version"] !== "2019-07-01-preview" || !record.query.resource) {
         return reply(400, { error: { code: "InvalidParameter", message: "api-version and resource are required" } });
       }

@@ -173,6 +173,33 @@ test("a revoked refresh token is said in one line, then the device code is asked
   expect(lines).toHaveLength(3);
 });
 
+test("a Conditional Access claims challenge on refresh: stderr says why, and the new device-code sign-in carries the claims", async () => {
+  const claims = '{"access_token":{"capolids":{"essential":true,"values":["c1a2b3c4-0000-4000-8000-00000000ca01"]}}}';
+  entra.users.tokenLifetimeSeconds = 301;
+  expect(await run(args(), testRuntime())).toBe(0);
+  await sleep(SHORT_LIVED_WAIT_MS);
+  entra.users.claimsChallenge = claims;
+  const before = entra.requests.length;
+  const rt = testRuntime();
+  try {
+    expect(await run(args(), rt), rt.stderr.text()).toBe(0);
+  } finally {
+    entra.users.claimsChallenge = undefined;
+  }
+  const lines = rt.stderr.text().split("\n");
+  expect(lines[0]).toMatch(/^A Conditional Access policy asks for more than the saved sign-in for alice@contoso.example gave \(AADSTS50076: Due to a configuration change .*\); signing in again to satisfy it\.$/);
+  expect(lines[1]).toBe(entra.users.messages.at(-1));
+  const made = entra.requests.slice(before);
+  const deviceCode = made.filter((r) => r.path.endsWith("/oauth2/v2.0/devicecode"));
+  expect(deviceCode).toHaveLength(1);
+  // msal-node adds id_token claims of its own to some requests; the challenge's must be there whole.
+  const challenged = (form: Record<string, string>): unknown => (JSON.parse(form.claims ?? "{}") as { access_token?: unknown }).access_token;
+  expect(challenged(deviceCode[0]!.form)).toEqual(JSON.parse(claims).access_token);
+  const polls = made.filter((r) => r.form.grant_type === DEVICE_CODE_GRANT);
+  expect(polls.length).toBeGreaterThan(0);
+  for (const poll of polls) expect(challenged(poll.form)).toEqual(JSON.parse(claims).access_token);
+});
+
 test("a record for another tenant does not pick the account, and a corrupt auth.json is replaced", async () => {
   await writeFile(join(cacheDir, "auth.json"), JSON.stringify({
     authority: entra.url.replace(/\/$/, ""), clientId: CLIENT, homeAccountId: `someone-else.${OTHER_TENANT}`, tenantId: OTHER_TENANT, username: "bob@fabrikam.example", version: "1.0",

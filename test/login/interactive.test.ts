@@ -123,6 +123,30 @@ describe("interactive sign-in", () => {
     expect(rt.stderr.text()).toBe("");
   });
 
+  test("a Conditional Access claims challenge on refresh: stderr says why, and the browser sign-in asks for the claims", async () => {
+    const claims = '{"access_token":{"capolids":{"essential":true,"values":["c1a2b3c4-0000-4000-8000-00000000ca01"]}}}';
+    entra.authCode.user = ALICE;
+    const lifetime = entra.authCode.tokenLifetimeSeconds;
+    entra.authCode.tokenLifetimeSeconds = 301;
+    const cacheDir = await newCacheDir();
+    try {
+      expect(await run(argv(cacheDir), testRuntime({ openBrowser: signingInBrowser().open }))).toBe(0);
+      // Under the 5 minutes kubelogin and MSAL want left: the next call refreshes.
+      await new Promise((resolve) => setTimeout(resolve, 2_200));
+      entra.users.claimsChallenge = claims;
+      const browser = signingInBrowser();
+      const rt = testRuntime({ openBrowser: browser.open });
+      expect(await run(argv(cacheDir), rt), rt.stderr.text()).toBe(0);
+      expect(rt.stderr.text().split("\n")[0]).toMatch(/^A Conditional Access policy asks for more than the saved sign-in for alice@contoso.example gave \(AADSTS50076: .*\); signing in again to satisfy it\.$/);
+      expect(browser.opened).toHaveLength(1);
+      const asked = new URL(browser.opened[0]!).searchParams.get("claims");
+      expect((JSON.parse(asked ?? "{}") as { access_token?: unknown }).access_token).toEqual(JSON.parse(claims).access_token);
+    } finally {
+      entra.users.claimsChallenge = undefined;
+      entra.authCode.tokenLifetimeSeconds = lifetime;
+    }
+  });
+
   test("two users through one cache dir: a --login-hint for another user signs that user in, and each keeps their own token", async () => {
     const cacheDir = await newCacheDir();
     entra.authCode.user = ALICE;

@@ -14,6 +14,7 @@ import { resolveOptions } from "../../src/options/resolve.js";
 import { GET_TOKEN_OPTIONS } from "../../src/options/table.js";
 import { validateOptions } from "../../src/options/validate.js";
 import { startFakeEntra, type FakeEntra } from "../fakes/fake-entra.js";
+import { SERVICE_FABRIC_401_SECRET_HEADER_NOT_FOUND } from "../fixtures/recorded-responses.js";
 import { startFakeImds, type FakeImds } from "../fakes/fake-imds.js";
 import { startFakeProxy, type FakeProxy } from "../fakes/fake-proxy.js";
 import { startFakeServiceFabric, type FakeServiceFabric } from "../fakes/fake-service-fabric.js";
@@ -194,6 +195,16 @@ describe("Service Fabric (IDENTITY_ENDPOINT + IDENTITY_HEADER + IDENTITY_SERVER_
     expect(rest.join("")).toBe("");
     expect(rt.stdout.text()).toBe("");
     expect(fabric.requests.length).toBe(before);
+  });
+
+  test("a refusal (the documented sample error) shows its code and message, and its correlationId on the ids line", async () => {
+    const rt = testRuntime({ env: sfEnv({ IDENTITY_HEADER: "not-the-cluster-secret" }) });
+    expect(await run(argv(), rt)).toBe(1);
+    expect(rt.stderr.text().split("\n")).toEqual([
+      "Error: failed to get token: ManagedIdentityCredential authentication failed. The serviceFabric endpoint answered 401: SecretHeaderNotFound: Secret is not found in the request headers.",
+      `trace id: none, correlation id: ${SERVICE_FABRIC_401_SECRET_HEADER_NOT_FOUND.correlationId}`,
+      "",
+    ]);
   });
 
   test("503, 503, then 200 ends in a token after two retries, each one -v 1 line", async () => {

@@ -9,6 +9,8 @@ import { run } from "../../src/cli/run.js";
 import { detectSource, expiryOf, managedIdFor } from "../../src/login/msi.js";
 import { startFakeEntra, type FakeEntra } from "../fakes/fake-entra.js";
 import { startFakeImds, type FakeImds } from "../fakes/fake-imds.js";
+import { startHttpFake, type HttpFake } from "../fakes/http-fake.js";
+import { APP_SERVICE_400_UNASSIGNED_IDENTITY, IMDS_200_RECORDED, IMDS_400_AADSTS50001_DOCUMENTED, IMDS_400_AADSTS500011 } from "../fixtures/recorded-responses.js";
 import { loadTestPki } from "../support/pki.js";
 import { testRuntime } from "../support/runtime.js";
 
@@ -19,12 +21,21 @@ const USER = { clientId: "5a5a5a5a-0000-4000-8000-000000000002", resourceId: "/s
 
 let entra: FakeEntra;
 let imds: FakeImds;
+/** An IMDS that answers every token request with the documented invalid_resource error. */
+let documented: HttpFake & { imdsHost: string };
 beforeAll(async () => {
   entra = await startFakeEntra({ pki: await loadTestPki(process.env.KUBELOGIN_TEST_PKI_DIR!), tenants: [TENANT], apps: [] });
-  imds = await startFakeImds({ systemAssigned: SYSTEM, userAssigned: [USER], issue: (id, resource) => entra.issueManagedIdentityToken(id, resource) });
+  imds = await startFakeImds({
+    systemAssigned: SYSTEM,
+    userAssigned: [USER],
+    knownResources: [SERVER_ID],
+    issue: (id, resource) => entra.issueManagedIdentityToken(id, resource),
+  });
+  const fake = await startHttpFake(() => IMDS_400_AADSTS50001_DOCUMENTED);
+  documented = { ...fake, imdsHost: fake.origin };
 });
 afterAll(async () => {
-  await Promise.all([entra.close(), imds.close()]);
+  await Promise.all([entra.close(), imds.close(), documented.close()]);
 });
 
 let cacheDir: string;
@@ -82,6 +93,56 @@ describe("IMDS", () => {
     expect(rt.stdout.text()).toBe("");
   });
 
+  describe("a wrong --server-id: IMDS relays Entra's refusal (the recorded AADSTS500011 body)", () => {
+    const wrongServerId = "6dae42f8-4368-4678-94ff-3960e28e3631";
+    const expected = (hint: string): string[] => [
+      "Error: failed to get token: ManagedIdentityCredential authentication failed. invalid_resource: AADSTS500011: The resource principal named 6dae42f8-4368-4678-94ff-3960e28e3631 was not found in the tenant named Contoso. " +
+        "This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.",
+      hint,
+      `trace id: ${IMDS_400_AADSTS500011.traceId}, correlation id: ${IMDS_400_AADSTS500011.correlationId}`,
+      "",
+    ];
+    const serverIdHint = (from = ""): string =>
+      `hint: no resource (API) matches --server-id${from} in tenant Contoso; check it: for AKS with Entra ID it is 6dae42f8-4368-4678-94ff-3960e28e3630`;
+
+    test.each([
+      ["system-assigned", [] as string[]],
+      ["with --client-id", ["--client-id", USER.clientId]],
+    ])("%s: Entra's code and words, a hint naming --server-id, the ids line", async (_name, extra) => {
+      const rt = testRuntime({ env: imdsEnv() });
+      expect(await run(["get-token", "-l", "msi", "--server-id", wrongServerId, "--cache-dir", cacheDir, ...extra], rt)).toBe(1);
+      expect(rt.stderr.text().split("\n")).toEqual(expected(serverIdHint()));
+      expect(rt.stdout.text()).toBe("");
+    });
+  });
+
+  test("IMDS's documented invalid_resource answer (AADSTS50001, no ids) is read the same way", async () => {
+    const rt = testRuntime({ env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: documented.imdsHost } });
+    expect(await run(argv(), rt)).toBe(1);
+    const [first, hint, ...rest] = rt.stderr.text().split("\n");
+    expect(first).toBe(
+      "Error: failed to get token: ManagedIdentityCredential authentication failed. invalid_resource: AADSTS50001: The application named https://management.azure.com/x was not found in the tenant named 72f988bf-86f1-41af-91ab-2d7cd011db47. " +
+        "This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.",
+    );
+    expect(hint).toMatch(/^hint: no resource \(API\) matches --server-id in tenant 72f988bf-86f1-41af-91ab-2d7cd011db47;/);
+    expect(rest).toEqual([""]);
+  });
+
+  test("Azure/kubelogin's recorded IMDS answer, replayed after its expiry: printed, warned about, asked for again next time", async () => {
+    const recorded = await startHttpFake(() => IMDS_200_RECORDED);
+    try {
+      for (const call of [1, 2]) {
+        const rt = testRuntime({ env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: recorded.origin } });
+        expect(await run(argv("--client-id", "49a6a7eb-d4f9-444a-a216-7b966e31bb05"), rt)).toBe(0);
+        expect(tokenOf(rt.stdout.text())).toBe("TEST_ACCESS_TOKEN");
+        expect(rt.stderr.text()).toContain(`the token just received expired at ${IMDS_200_RECORDED.expiresOn}, before this machine's time `);
+        expect(recorded.requests).toHaveLength(call);
+      }
+    } finally {
+      await recorded.close();
+    }
+  });
+
   test("IMDS answering 503 and 410 is retried through the shared policy with IMDS's statuses (slept on the run's clock)", async () => {
     imds.failNext(503, 1);
     const before = imds.imdsRequests().length;
@@ -127,6 +188,19 @@ describe("App Service / Functions (IDENTITY_ENDPOINT + IDENTITY_HEADER)", () => 
 
     expect(await run(argv("--client-id", USER.clientId), testRuntime({ env }))).toBe(0);
     expect(imds.appServiceRequests().length - before).toBe(1);
+  });
+});
+
+describe("App Service refusing an identity", () => {
+  test("its message on the Error line and its correlationId on the ids line", async () => {
+    const env = { IDENTITY_ENDPOINT: imds.appServiceEndpoint, IDENTITY_HEADER: imds.identityHeader };
+    const rt = testRuntime({ env });
+    expect(await run(argv("--client-id", "0000aaaa-0000-4000-8000-00000000dead"), rt)).toBe(1);
+    expect(rt.stderr.text().split("\n")).toEqual([
+      "Error: failed to get token: ManagedIdentityCredential authentication failed. The appService endpoint answered 400: Unable to load the proper Managed Identity.",
+      `trace id: none, correlation id: ${APP_SERVICE_400_UNASSIGNED_IDENTITY.correlationId}`,
+      "",
+    ]);
   });
 });
 

@@ -55,12 +55,15 @@ const FLAGS: Readonly<Record<CredentialOption, string>> = {
 /** " (set by AZURE_CLIENT_SECRET)" when the environment supplied the value, which is easy to miss. */
 const from = (origin: Origin | undefined): string => (origin?.kind === "env" ? ` (set by ${origin.name})` : "");
 
-function credentialFlag(ctx: MsalErrorContext): string {
+function credentialFlag(ctx: HintContext): string {
   return ctx.credential ? `${FLAGS[ctx.credential]}${from(ctx.provenance[ctx.credential])}` : "the credential";
 }
 
+/** What a hint may name: the app, the tenant, where each option came from, the credential in use. */
+export type HintContext = Pick<MsalErrorContext, "clientId" | "tenantId" | "provenance" | "credential">;
+
 /** AADSTS code → what to do. Codes not listed get no hint rather than a wrong one. */
-export function hintFor(code: string, ctx: MsalErrorContext): string | undefined {
+export function hintFor(code: string, ctx: HintContext): string | undefined {
   const p = ctx.provenance;
   switch (code) {
     case "7000215":
@@ -97,6 +100,7 @@ export function hintFor(code: string, ctx: MsalErrorContext): string | undefined
     case "65001":
       return `app ${ctx.clientId} has not been granted consent in tenant ${ctx.tenantId}; an administrator must grant it`;
     case "500011":
+    case "50001":
     case "650057":
       return `no resource (API) matches --server-id${from(p.serverId)} in tenant ${ctx.tenantId}; check it: for AKS with Entra ID it is 6dae42f8-4368-4678-94ff-3960e28e3630`;
     case "70043":

@@ -19,6 +19,9 @@ test.each([
   ["the federated token file is trimmed", /\*\*The federated token file is trimmed\.\*\* \S/],
   ["ID-token requests are retried", /\*\*The GitHub Actions and Azure Pipelines ID-token requests are retried\*\* \S/],
   ["extra stderr lines", /\*\*Extra lines on stderr\*\*: .*browser should open[\s\S]*saved sign-in can no longer\s+be used/],
+  ["a token expired on arrival is not cached", /\*\*A token that has already expired when it arrives is printed but not cached\*\*, \S/],
+  ["the cache's trust rules", /\*\*Whom kubelogin trusts\*\* \(\[Trust rules\]\(#trust-rules-what-the-cache-refuses\)\)/],
+  ["the system's CAs", /\*\*Which CAs a request trusts\*\* \(\[Trusted certificate authorities\]\(#trusted-certificate-authorities\)\)/],
   ["claims challenges are passed on", /\*\*A Conditional Access `claims` challenge met on refresh is passed to the new sign-in\.\*\* \S/],
 ])("README lists the deliberate difference: %s, with its reason", async (_name, entry) => {
   expect(await compatibilitySection()).toMatch(entry);

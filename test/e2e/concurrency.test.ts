@@ -167,15 +167,16 @@ describe("under CPU load", () => {
     async () => {
       // Two processes that never sleep, for the whole test: a 2-core machine with no core to spare.
       const busy = Array.from({ length: 2 }, () => spawn(process.execPath, ["-e", "for(;;);"], { stdio: "ignore" }));
+      const identity = newIdentity();
+      const cacheDir = join(root, "under-load");
+      const held = stack.entra.holdTokenResponses(identity.clientId);
       try {
-        const identity = newIdentity();
-        const cacheDir = join(root, "under-load");
-        const held = stack.entra.holdTokenResponses(identity.clientId);
         const calls = Array.from({ length: 16 }, () => getToken(identity, cacheDir, ["-v", "1", ...PATIENT]));
         await held.arrived;
         // Every other call is past its start-up and waiting for the lock the holder keeps.
         await until(() => calls.every((call) => call.done() || call.stderr().includes("] cache backend: ")));
-        const holderPid = (JSON.parse(await readFile(join(cacheDir, (await readdir(cacheDir)).find((name) => name.endsWith(".lock"))!), "utf8")) as { pid: number }).pid;
+        const lockName = (await readdir(cacheDir)).find((name) => /^token-.*\.lock$/.test(name))!;
+        const holderPid = (JSON.parse(await readFile(join(cacheDir, lockName), "utf8")) as { pid: number }).pid;
         const waiters = calls.filter((call) => call.pid !== holderPid);
         expect(waiters).toHaveLength(15);
         // Past the ramp of their back-off (and their start-up's last compiling).
@@ -197,6 +198,8 @@ describe("under CPU load", () => {
         expect(new Set(tokens)).toEqual(new Set([stack.entra.issuedTokens.at(-1)]));
         expect(tokens).toHaveLength(16);
       } finally {
+        // Had a check failed while the response was held, the calls still end.
+        held.release();
         for (const loop of busy) loop.kill("SIGKILL");
       }
     },

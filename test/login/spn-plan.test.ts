@@ -202,6 +202,17 @@ describe("against the fake Entra ID", () => {
     const refusedCertificate = testRuntime();
     expect(await run(args(await newCacheDir(), ["--client-id", CERT_CLIENT, "--client-certificate", pem, ...pop]), refusedCertificate)).toBe(1);
     expect(refusedCertificate.stderr.text().split("\n")[0]).toMatch(/^Error: failed to get token: failed to create PoP token using client certificate credential: failed to create service principal PoP token using credential: /);
+    expect(refusedCertificate.stderr.text().split("\n")[1]).toBe(
+      `hint: the client certificate was rejected; check that --client-certificate is the one registered for app ${CERT_CLIENT} and has not expired`,
+    );
+  });
+
+  test("an answer without an access token is an error, not an empty token", async () => {
+    entra.failNext(200, { token_type: "Bearer", expires_in: 3600, access_token: "" });
+    const rt = testRuntime();
+    expect(await run(args(await newCacheDir(), ["--client-id", CLIENT, "--client-secret", SECRET]), rt)).toBe(1);
+    expect(rt.stderr.text().split("\n")[0]).toBe("Error: failed to get token: the identity provider returned no access token");
+    expect(rt.stdout.text()).toBe("");
   });
 
   test("--timeout while Entra holds the answer is the timeout, not a network error", async () => {

@@ -151,11 +151,12 @@ describe("the plan's cache key, inputs and warnings", () => {
     expect(spnCacheKey(target(), CLIENT, { popClaimU: "x" }, [])[1]).toBe("pop u=x");
   });
 
-  test("an unknown --environment is the plan's warning", async () => {
+  test("an unknown --environment is the plan's warning, with PoP too", async () => {
     const argv = [...ids, "--client-secret", SECRET, "--environment", "AzureMoonCloud"];
     const plan = await planFor(argv);
     expect(plan.warnings.length).toBeGreaterThan(0);
     expect(plan.warnings).toEqual(entraTarget(optionsFor(argv)).warnings);
+    expect((await planFor([...argv, "--pop-enabled", "--pop-claims", `u=${U}`])).warnings).toEqual(plan.warnings);
   });
 });
 
@@ -213,6 +214,17 @@ describe("against the fake Entra ID", () => {
     expect(await run(args(await newCacheDir(), ["--client-id", CLIENT, "--client-secret", SECRET]), rt)).toBe(1);
     expect(rt.stderr.text().split("\n")[0]).toBe("Error: failed to get token: the identity provider returned no access token");
     expect(rt.stdout.text()).toBe("");
+  });
+
+  test("-v 5 names the legacy credentials", async () => {
+    const pem = join(dir, "legacy-v5.pem");
+    await writeFile(pem, `${certApp.keyPkcs8Pem}${certApp.certPem}`);
+    const secretRun = testRuntime();
+    expect(await run(args(await newCacheDir(), ["--client-id", CLIENT, "--client-secret", SECRET, "--legacy", "-v", "5"]), secretRun), secretRun.stderr.text()).toBe(0);
+    expect(secretRun.stderr.text()).toContain("using credential: ADALClientSecretCredential\n");
+    const certRun = testRuntime();
+    expect(await run(args(await newCacheDir(), ["--client-id", CERT_CLIENT, "--client-certificate", pem, "--legacy", "-v", "5"]), certRun), certRun.stderr.text()).toBe(0);
+    expect(certRun.stderr.text()).toContain("using credential: ADALClientCertCredential\n");
   });
 
   test("--timeout while Entra holds the answer is the timeout, not a network error", async () => {

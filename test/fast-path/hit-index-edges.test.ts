@@ -214,7 +214,8 @@ describe("pruning", () => {
   const indexNamed = (i: number): string => `fast-${i.toString(16).padStart(32, "0")}.json`;
 
   test("removes the oldest by modification time, whatever their names' order; a dangling one first; only index names", async () => {
-    const base = Date.now() - 86_400_000;
+    // Whole seconds, so that the times read back are exactly the ones set.
+    const base = Math.floor(Date.now() / 1000) * 1000 - 86_400_000;
     // Ages in an order unrelated to names and creation: i * 37 mod 71 is a permutation of 0..70.
     const count = MAX_INDEXES + 6;
     for (let i = 0; i < count; i++) {

@@ -26,6 +26,7 @@ const FORMAT = "kubelogin-fast-index-v1";
 declare const __KUBELOGIN_BUILD_GITHASH__: string | undefined;
 declare const __KUBELOGIN_BUILD_BUILDTIME__: string | undefined;
 /** The build, so that an upgrade never reads an index an older build wrote (its keys may differ). */
+// Stryker disable next-line all: set once at module load, before Stryker's vitest runner activates any mutant; in sources it is always "sources", whose index name a test pins
 const BUILD = typeof __KUBELOGIN_BUILD_BUILDTIME__ === "string" ? `${__KUBELOGIN_BUILD_GITHASH__}@${__KUBELOGIN_BUILD_BUILDTIME__}` : "sources";
 
 export const INDEX_ENTRY_PATTERN = /^fast-[0-9a-f]{32}\.json$/;

@@ -112,6 +112,13 @@ describe("file stamps", () => {
 });
 
 describe("what the reader accepts", () => {
+  test("no index, or one that is not JSON, answers false and writes nothing", async () => {
+    const call = callWith();
+    expect(served(call)).toEqual({ answered: false, text: "" });
+    await writeFile(indexPath(call), "{not json");
+    expect(served(call)).toEqual({ answered: false, text: "" });
+  });
+
   test("a v1 index answers with a v1 ExecCredential", async () => {
     await writeEntry();
     const call = callWith();

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest"
 import { createFileStore } from "../../src/cache/file-store.js";
 import { run } from "../../src/cli/run.js";
 import { MissingOptionError, ValidationError } from "../../src/errors.js";
+import { legacyDeviceCodePlan } from "../../src/login/adal-v1.js";
 import { recordPaths, userCacheKey } from "../../src/login/auth-record.js";
 import { entraTarget } from "../../src/login/authority.js";
 import { devicecode, recordFilesFor } from "../../src/login/devicecode.js";
@@ -58,6 +59,14 @@ describe("the plan", () => {
       () => expect.unreachable("the plan should have failed"),
       (err: unknown) => err as Error & { hint?: string },
     );
+
+  test("a client is required, named with its variables; --legacy is ADAL's plan", async () => {
+    const noClient = await planError(["--tenant-id", TENANT]);
+    expect(noClient).toBeInstanceOf(MissingOptionError);
+    expect([noClient.message, noClient.hint]).toEqual(["client ID cannot be empty", "pass --client-id or set AZURE_CLIENT_ID or AAD_SERVICE_PRINCIPAL_CLIENT_ID"]);
+    const argv = ["--client-id", CLIENT, "--tenant-id", TENANT, "--legacy"];
+    expect((await devicecode.plan(optionsFor(argv), context())).cacheKey).toEqual(legacyDeviceCodePlan(optionsFor(argv)).cacheKey);
+  });
 
   test("a tenant is required, and must be a GUID or a domain", async () => {
     const noTenant = await planError(["--client-id", CLIENT]);
@@ -119,6 +128,7 @@ test("slow_down is said at -v 5, once per slow_down", async () => {
   const said = rt.stderr.text().split("\n").filter((line) => line.includes("slow_down"));
   expect(said).toHaveLength(1);
   expect(said[0]).toMatch(/device code: slow_down; polling every 5s more from now on$/);
+  expect(rt.stderr.text()).toContain("using credential: DeviceCodeCredential\n");
 });
 
 test("--timeout before Entra answered the device-code request is the run's timeout; no prompt was shown", async () => {

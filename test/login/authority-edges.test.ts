@@ -2,7 +2,7 @@
 // edges the flows rely on: a tenant can never change a request path, and the resource is the
 // scope without its first /.default.
 import { expect, test } from "vitest";
-import { entraTarget, isValidTenantId, isWellKnownCloud, PUBLIC_CLOUD, resourceFor, scopeFor } from "../../src/login/authority.js";
+import { entraTarget, INVALID_TENANT_MESSAGE, isValidTenantId, isWellKnownCloud, PUBLIC_CLOUD, resourceFor, scopeFor } from "../../src/login/authority.js";
 
 test.each([
   ["72f988bf-86f1-41af-91ab-2d7cd011db47", true],
@@ -17,6 +17,12 @@ test.each([
   ["a\n", false],
 ])("tenant %j valid: %s", (tenant, valid) => {
   expect(isValidTenantId(tenant)).toBe(valid);
+});
+
+test("a refused tenant is told in azidentity's words", () => {
+  expect(INVALID_TENANT_MESSAGE).toBe(
+    "invalid tenantID. You can locate your tenantID by following the instructions listed here: https://learn.microsoft.com/partner-center/find-ids-and-domain-names",
+  );
 });
 
 test.each([

@@ -9,7 +9,14 @@ const narrowed = process.env.KUBELOGIN_MUTATE_TESTS?.split(",").filter(Boolean);
 
 export default defineConfig({
   test: {
-    include: narrowed ?? ["test/options/**/*.test.ts", "test/exec/**/*.test.ts", "test/cache/**/*.test.ts", "test/kubeconfig/**/*.test.ts"],
+    include: narrowed ?? [
+      "test/options/**/*.test.ts",
+      "test/exec/**/*.test.ts",
+      "test/cache/**/*.test.ts",
+      "test/kubeconfig/**/*.test.ts",
+      "test/fast-path/**/*.test.ts",
+      "test/login/**/*.test.ts",
+    ],
     exclude: ["test/kubeconfig/write-as-user.test.ts", "test/kubeconfig/scaling.test.ts"],
     pool: "forks",
     testTimeout: 60_000,

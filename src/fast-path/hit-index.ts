@@ -27,6 +27,7 @@ const FORMAT = "kubelogin-fast-index-v1";
 declare const __KUBELOGIN_BUILD_GITHASH__: string | undefined;
 declare const __KUBELOGIN_BUILD_BUILDTIME__: string | undefined;
 /** The build, so that an upgrade never reads an index an older build wrote (its keys may differ). */
+// Stryker disable next-line all: set once at module load, before Stryker's vitest runner activates any mutant; in sources it is always "sources", whose index name a test pins
 const BUILD = typeof __KUBELOGIN_BUILD_BUILDTIME__ === "string" ? `${__KUBELOGIN_BUILD_GITHASH__}@${__KUBELOGIN_BUILD_BUILDTIME__}` : "sources";
 
 export const INDEX_ENTRY_PATTERN = /^fast-[0-9a-f]{32}\.json$/;
@@ -56,6 +57,7 @@ interface HitIndex {
 }
 
 function hex(text: string): string {
+  // Stryker disable next-line StringLiteral: Buffer.from reads a string as UTF-8 when no encoding is named
   return Buffer.from(sha256(Buffer.from(text, "utf8"))).toString("hex");
 }
 
@@ -128,19 +130,25 @@ export function fileStamp(path: string): string {
     return [info.dev, info.ino, info.mode, info.size, info.mtimeNs, info.ctimeNs].join(":");
   } catch (err) {
     // ENOTDIR and the like: as good as absent, but not the same stamp as a file that is missing.
+    // Stryker disable next-line StringLiteral: every error statSync throws carries a code; the fallback only keeps the stamp a string
     return `error ${(err as NodeJS.ErrnoException).code ?? "unknown"}`;
   }
 }
 
 function parseIndex(text: string): HitIndex | undefined {
   const value = JSON.parse(text) as Partial<HitIndex> | null;
+  // The reader's catch answers false for what gets past a check to throw below (a null index, an
+  // entry that is an array, which join() refuses), and a digest that is not a string never equals one.
   if (
+    // Stryker disable next-line OptionalChaining: a null index throws here instead, and the reader's catch answers false
     value?.format !== FORMAT ||
+    // Stryker disable next-line ConditionalExpression: a non-string entry fails the name pattern, or (an array of one name) join() throws
     typeof value.entry !== "string" ||
     !TOKEN_ENTRY_PATTERN.test(value.entry) ||
     (value.apiVersion !== V1 && value.apiVersion !== V1BETA1) ||
     !Array.isArray(value.env) ||
     !value.env.every((name) => typeof name === "string") ||
+    // Stryker disable next-line ConditionalExpression: a digest that is not a string never equals the one computed
     typeof value.envDigest !== "string" ||
     !Array.isArray(value.files) ||
     !value.files.every((file) => Array.isArray(file) && file.length === 2 && file.every((part) => typeof part === "string"))
@@ -158,10 +166,12 @@ function parseIndex(text: string): HitIndex | undefined {
 export function serveFromIndex(call: Invocation, now: number, stdout: Output): boolean {
   try {
     const dir = indexDir(call.argv, call.env);
+    // Stryker disable next-line ConditionalExpression: join() throws on an undefined dir, and the catch answers false
     if (dir === undefined) return false;
     // Only what this user alone could have written is served (cache/trust.ts); the full CLI reports what is not.
     assertTrustedDirSync(dir, call.uid);
     const index = parseIndex(readTrustedFileSync(join(dir, indexName(call)), call.uid));
+    // Stryker disable next-line ConditionalExpression: an undefined index throws on .env, and the catch answers false
     if (index === undefined || envDigest(index.env, call.env) !== index.envDigest) return false;
     if (!index.files.every(([path, stamp]) => fileStamp(path) === stamp)) return false;
     const read = parseTokenEntry(readTrustedFileSync(join(dir, index.entry), call.uid), now);
@@ -206,6 +216,7 @@ export interface RunTrace {
 export async function rememberServedEntry(call: Invocation, trace: () => RunTrace, served: ServedEntry): Promise<void> {
   try {
     const dir = indexDir(call.argv, call.env);
+    // Stryker disable next-line ConditionalExpression: resolve() throws on an undefined dir, and the catch writes nothing all the same
     if (trace().printed || dir === undefined || resolve(call.cwd, dir) !== resolve(call.cwd, served.cacheDir)) return;
     // Nothing goes into a dir another user could write, nor is anything pruned there (its store has said why at -v 1).
     if ((await cacheDirRefusal(served.cacheDir, call.uid)) !== undefined) return;
@@ -242,6 +253,7 @@ export const MAX_INDEXES = 64;
 
 async function pruneIndexes(dir: string): Promise<void> {
   const names = (await readdir(dir)).filter((name) => INDEX_ENTRY_PATTERN.test(name));
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: with at most MAX_INDEXES the slice below removes nothing; returning early only saves the stats
   if (names.length <= MAX_INDEXES) return;
   const aged = await Promise.all(names.map(async (name) => ({ name, mtime: (await stat(join(dir, name)).catch(() => undefined))?.mtimeMs ?? 0 })));
   aged.sort((a, b) => a.mtime - b.mtime);

@@ -30,6 +30,7 @@ export function sha256(data: Uint8Array): Uint8Array {
   const w = new Uint32Array(64);
   for (let offset = 0; offset < padded.length; offset += 64) {
     for (let t = 0; t < 16; t++) w[t] = view.getUint32(offset + t * 4);
+    // Stryker disable next-line EqualityOperator: w has 64 slots, so a 65th round's write to w[64] is dropped and nothing reads it
     for (let t = 16; t < 64; t++) {
       const a = w[t - 15]!;
       const b = w[t - 2]!;

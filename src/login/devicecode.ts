@@ -77,14 +77,19 @@ function timeoutError(o: Readonly<GetTokenOptions>, deps: LoginDeps): unknown {
 function settleOnAbort<T>(signal: AbortSignal, work: Promise<T>, onAbort: () => unknown): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const abort = (): void => reject(onAbort());
+    // Stryker disable next-line ConditionalExpression: get-token starts the login with a signal its timer has not aborted yet
     if (signal.aborted) abort();
+    // Stryker disable next-line ObjectLiteral,BooleanLiteral: a signal aborts once, so the listener runs once either way
     signal.addEventListener("abort", abort, { once: true });
+    // The removals below only drop a listener whose reject() would come after the promise settled, which does nothing.
     work.then(
       (value) => {
+        // Stryker disable next-line StringLiteral: see above
         signal.removeEventListener("abort", abort);
         resolve(value);
       },
       (err: unknown) => {
+        // Stryker disable next-line StringLiteral: see above
         signal.removeEventListener("abort", abort);
         reject(err);
       },
@@ -112,14 +117,19 @@ async function acquireToken(o: Readonly<GetTokenOptions>, target: EntraTarget, f
             deps.interaction.showMessage(response.message);
           },
         };
-        // msal-node reads the flag before each poll (it mutates and keeps this very object).
+        // msal-node reads the flag before each poll (it mutates and keeps this very object). The
+        // run's signal also fails every later poll before it is sent (msal/client.ts), so without
+        // the flag msal's loop ends at its next poll all the same: nothing a user or Entra sees.
+        // Stryker disable next-line ArrowFunction,BooleanLiteral: see above
         const cancel = (): void => void (request.cancel = true);
+        // Stryker disable next-line StringLiteral,ObjectLiteral,BooleanLiteral: see above
         deps.signal.addEventListener("abort", cancel, { once: true });
         try {
           return await app.acquireTokenByDeviceCode(request);
         } catch (err) {
           throw polling.refusal ? await refusalError(polling.refusal, err) : err;
         } finally {
+          // Stryker disable next-line StringLiteral: once the request settled msal no longer reads the flag
           deps.signal.removeEventListener("abort", cancel);
         }
       },

@@ -40,7 +40,7 @@ afterEach(async () => {
 });
 
 function callWith(env: Record<string, string> = {}, cacheDir = dir): Invocation {
-  return { argv: ["get-token", "--server-id", "server", "--cache-dir", cacheDir], env: { HOME: "/home/someone", ...env }, cwd: "/somewhere", uid: 1000 };
+  return { argv: ["get-token", "--server-id", "server", "--cache-dir", cacheDir], env: { HOME: "/home/someone", ...env }, cwd: "/somewhere", uid: process.getuid?.() ?? -1 };
 }
 
 const ENTRY = tokenEntryName(["edges"]);

@@ -116,5 +116,5 @@ test("--timeout while az hangs is the run's timeout, not az's failure", async ()
   await az.behave({ kind: "hang" });
   const rt = testRuntime({ env: env() });
   expect(await run(["get-token", "-l", "azurecli", "--server-id", SERVER_ID, "--cache-dir", cacheDir, "--timeout", "1s"], rt)).toBe(1);
-  expect(rt.stderr.text().split("\n")[0]).toBe("Error: failed to get token: timed out after 1s");
+  expect(rt.stderr.text().split("\n")[0]).toBe("Error: failed to get token: context deadline exceeded");
 });

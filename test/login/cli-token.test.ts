@@ -130,7 +130,7 @@ describe("starting the CLI", () => {
       (deps) => runCli(AZ, [], deps),
       { spawn: (_file, _args, options) => new Promise((_, reject) => options.signal?.addEventListener("abort", () => reject(Object.assign(new Error("aborted"), { code: "ENOENT" })))) },
     );
-    expect((result.error as Error).message).toBe("failed to get token: timed out after 1s");
+    expect((result.error as Error).message).toBe("failed to get token: context deadline exceeded");
   });
 });
 

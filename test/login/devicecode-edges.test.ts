@@ -139,5 +139,5 @@ test("--timeout before Entra answered the device-code request is the run's timeo
         : fetch(input, init),
   });
   expect(await run(args(["--timeout", "1s"]), rt)).toBe(1);
-  expect(rt.stderr.text().split("\n")[0]).toBe("Error: failed to get token: timed out after 1s");
+  expect(rt.stderr.text().split("\n")[0]).toBe("Error: failed to authenticate: DeviceCodeCredential: context deadline exceeded");
 });

@@ -57,7 +57,7 @@ describe("the plan", () => {
     expect([noClient.message, noClient.hint]).toEqual(["client ID cannot be empty", "pass --client-id or set AZURE_CLIENT_ID or AAD_SERVICE_PRINCIPAL_CLIENT_ID"]);
     const noTenant = await planError(["--client-id", CLIENT]);
     expect([noTenant.message, noTenant.hint]).toEqual(["tenant ID cannot be empty", "pass --tenant-id or set AZURE_TENANT_ID"]);
-    const bad = await planError(["--client-id", CLIENT, "--tenant-id", "a b"]);
+    const bad = await planError(["--client-id", CLIENT, "--tenant-id", "a b", "--username", CAROL.username, "--password", CAROL.password]);
     expect(bad).toBeInstanceOf(ValidationError);
     expect(bad.hint).toBe("--tenant-id takes a tenant ID (a GUID) or a domain name such as contoso.onmicrosoft.com");
   });

@@ -69,9 +69,10 @@ function certificateDer(cert: forge.pki.Certificate): Buffer {
   return Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), "binary");
 }
 
-export async function createTestPki(dir: string): Promise<TestPki> {
+/** `caName` tells two test CAs apart: TLS finds a certificate's issuer by name first. */
+export async function createTestPki(dir: string, caName = "kubelogin test CA"): Promise<TestPki> {
   const caKeys = generateRsaKeys();
-  const caCert = newCertificate("kubelogin test CA", caKeys.forgePublicKey);
+  const caCert = newCertificate(caName, caKeys.forgePublicKey);
   caCert.setIssuer(caCert.subject.attributes);
   caCert.setExtensions([
     { name: "basicConstraints", cA: true, critical: true },

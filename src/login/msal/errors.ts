@@ -129,7 +129,8 @@ export async function fromMsalError(err: unknown, ctx: MsalErrorContext): Promis
   if (err instanceof KubeloginError) return err;
   const msal = (typeof err === "object" && err !== null ? err : {}) as MsalLikeError;
   const code = msal.errorCode ?? "";
-  const text = msal.errorMessage || msal.message || String(err);
+  // msal-node puts a refused poll's `error` value here as Entra sent it, which need not be text.
+  const text = String(msal.errorMessage || msal.message || err);
   const aadsts = extractAadsts(text);
   if (aadsts) {
     return new AuthenticationError(`${code ? `${code}: ` : ""}${aadsts.description}`, {

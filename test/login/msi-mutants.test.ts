@@ -428,6 +428,12 @@ describe("Azure Arc's challenge", () => {
     expect(rt.stderr.text()).not.toContain(key);
   });
 
+  test("without a key directory of its own, the agent's is the only one", async () => {
+    const env = { IDENTITY_ENDPOINT: `${peer.origin}/arc/token`, IMDS_ENDPOINT: "http://127.0.0.1:9" };
+    const { lines } = await against({ status: 401, body: "{}", headers: { "WWW-Authenticate": `Basic realm=${join(dir, "x.key")}` } }, env);
+    expect(lines[0]).toBe(`Error: failed to get token: ManagedIdentityCredential: invalid Azure Arc key file: ${join(dir, "x.key")} is not a .key file in /var/opt/azcmagent/tokens`);
+  });
+
   test("a 401 from another source is no challenge", async () => {
     const { lines } = await against({ status: 401, body: { error: "unauthorized" }, headers: { "WWW-Authenticate": "Basic realm=/x.key" } });
     expect(lines[0]).toBe("Error: failed to get token: ManagedIdentityCredential authentication failed. The imds endpoint answered 401: unauthorized");

@@ -136,7 +136,7 @@ describe("the GitHub Actions ID token", () => {
     const token = ghToken();
     reply = { status: 200, body: { value: token } };
     const before = github.requests.length;
-    const { code, stderr } = await runWith(ghEnv(`${github.origin}/idtoken?api-version=2.0&audience=replaced`), ghArgs("-v", "5"));
+    const { code, stderr } = await runWith(ghEnv(`${github.origin}/idtoken?api-version=2.0&audience=replaced`), ghArgs("-v", "10"));
     expect(code).toBe(0);
     expect(github.requests.length - before).toBe(1);
     const request = github.requests.at(-1)!;
@@ -152,6 +152,23 @@ describe("the GitHub Actions ID token", () => {
     reply = { status: 200, body: { value: ghToken() } };
     const { code } = await runWith(ghEnv(`HTTP://${github.origin.slice("http://".length)}/idtoken`), ghArgs());
     expect(code).toBe(0);
+  });
+
+  test("an https URL is taken as well (here Entra's, which has no such path)", async () => {
+    const { lines } = await runWith(ghEnv(`${entra.url}no-such-idtoken`), ghArgs());
+    expect(lines[0]).toMatch(/^Error: failed to get token: github actions ID token request failed with status code: 400, response body: .*AADSTS90023: Fake Entra has no route for GET \/no-such-idtoken/);
+  });
+
+  test("Entra refusing an expired ID token does not blame a token file", async () => {
+    reply = { status: 200, body: { value: mintFederatedToken({ issuer: GITHUB_ISSUER, subject: GH_SUBJECT, lifetimeSeconds: -60 }) } };
+    const { code, lines, stderr } = await runWith(ghEnv(), ghArgs());
+    expect(code).toBe(1);
+    expect(lines[0]).toMatch(/^Error: failed to get token: invalid_client: AADSTS700024: /);
+    expect(stderr).not.toContain("federated-token-file");
+  });
+
+  test("the strategy's mode", () => {
+    expect(workloadidentity.mode).toBe("workloadidentity");
   });
 
   test("503 is asked again", async () => {

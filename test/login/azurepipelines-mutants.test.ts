@@ -166,3 +166,7 @@ describe("the OIDC request", () => {
     }
   });
 });
+
+test("the strategy's mode", () => {
+  expect(azurepipelines.mode).toBe("azurepipelines");
+});

@@ -132,3 +132,21 @@ describe("azd's output", () => {
     expect(() => parseAzdOutput(JSON.stringify(out))).toThrow(`AzureDeveloperCLICredential: error parsing token expiration time ${JSON.stringify(text)}: expected YYYY-MM-DDTHH:MM:SSZ`);
   });
 });
+
+describe("defaults", () => {
+  test("without AZD_CONFIG_DIR the config dir is ~/.azd", async () => {
+    const env: Env = { AZURE_CONFIG_DIR: azConfigDir };
+    const { options, provenance } = resolveOptions(parseFlags(["-l", "azd", "--server-id", SERVER_ID], GET_TOKEN_OPTIONS), env, "/home/test");
+    const context: PlanContext = { env, homedir: "/home/test", cacheDir: root, state: createFileStore({ dir: root, now: Date.now, owns: () => true }) };
+    const plan = await azd.plan(validateOptions(options, provenance), context);
+    expect(plan.cacheKey).toEqual(["azd", `${SERVER_ID}/.default`, "", "/home/test/.azd", "auth.json=absent", "config.json=absent"]);
+  });
+
+  test("an invalid scope says which characters it may hold; the mode", async () => {
+    const fake = await installFakeCli("azd", await mkdtemp(join(root, "bin-")), { kind: "print", stdout: "{}" });
+    const rt = testRuntime({ now: NOW, env: { PATH: `${fake.binDir}:/usr/bin:/bin`, AZD_CONFIG_DIR: azdConfigDir } });
+    expect(await run(["get-token", "-l", "azd", "--server-id", "a b", "--cache-dir", join(azdConfigDir, "cache")], rt)).toBe(1);
+    expect(rt.stderr.text().split("\n")[1]).toBe("hint: --server-id may hold only letters, digits and the characters . - _ / :");
+    expect(azd.mode).toBe("azd");
+  });
+});

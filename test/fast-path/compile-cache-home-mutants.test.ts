@@ -8,7 +8,7 @@ import { enableCompileCache } from "../../src/fast-path/compile-cache.js";
 
 const major = Number(process.versions.node.split(".")[0]);
 let dir: string;
-let saved: { KUBECACHEDIR?: string; HOME?: string };
+let saved: Record<"KUBECACHEDIR" | "HOME", string | undefined>;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "kubelogin-compile-cache-home-"));
   saved = { KUBECACHEDIR: process.env.KUBECACHEDIR, HOME: process.env.HOME };

@@ -10,7 +10,9 @@ import { createTestPki } from "../test/support/pki.js";
 const dir = mkdtempSync(join(tmpdir(), "kubelogin-mutate-pki-"));
 try {
   const pki = await createTestPki(dir);
-  const env = { ...process.env, NODE_EXTRA_CA_CERTS: pki.caCertPath, KUBELOGIN_TEST_PKI_DIR: dir };
+  // Samoa's zone (UTC+13), so tests of local times can tell them from UTC: Stryker's runner puts
+  // tests in worker threads, where a test assigning process.env.TZ does not change Date's zone.
+  const env = { ...process.env, NODE_EXTRA_CA_CERTS: pki.caCertPath, KUBELOGIN_TEST_PKI_DIR: dir, TZ: "Pacific/Apia" };
   const result = spawnSync("npx", ["stryker", "run", ...process.argv.slice(2)], { stdio: "inherit", env });
   process.exitCode = result.status ?? 1;
 } finally {

@@ -9,6 +9,7 @@ import { foreignWriter } from "../cache/trust.js";
 
 export function enableCompileCache(uid: number): void {
   // Asked of Node 22 and later only: on Node 20, loading node:module also loads its ES module loader.
+  // Stryker disable next-line ConditionalExpression: Node 20's node:module has no enableCompileCache, so asking it there only costs time
   const nodeModule = Number(process.versions.node.split(".")[0]) >= 22 ? process.getBuiltinModule("node:module") : undefined;
   const { enableCompileCache: enable } = (nodeModule ?? {}) as { enableCompileCache?: (dir: string) => unknown };
   if (!enable) return;

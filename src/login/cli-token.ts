@@ -122,9 +122,15 @@ export async function readFingerprinted(dir: string, name: string): Promise<Fing
  */
 export function timeFromParts(parts: readonly string[], fraction: string | undefined, zone: "utc" | "local"): number | undefined {
   const [year, month, day, hour, minute, second] = parts.map(Number) as [number, number, number, number, number, number];
-  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  // An hour past 23 always moves the date to another day, which the check below refuses; a minute or
+  // second past 59 can stay within the day (07:60 is 08:00).
+  if (minute > 59 || second > 59) return undefined;
+  // Stryker disable next-line StringLiteral: Number("0.") is 0 as well
   const millis = Math.floor(Number(`0.${fraction ?? "0"}`) * 1000);
   const date = zone === "utc" ? new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis)) : new Date(year, month - 1, day, hour, minute, second, millis);
   const [y, m, d] = zone === "utc" ? [date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()] : [date.getFullYear(), date.getMonth(), date.getDate()];
-  return y === year && m === month - 1 && d === day ? date.getTime() : undefined;
+  const sameYear = y === year;
+  // Stryker disable next-line ConditionalExpression: a month out of 1-12 lands in another year, a day out of the month on another day of the month
+  const sameMonth = m === month - 1;
+  return sameYear && sameMonth && d === day ? date.getTime() : undefined;
 }

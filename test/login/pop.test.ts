@@ -5,7 +5,7 @@ import { createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto"
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect, test } from "vitest";
+import { beforeEach, expect, test } from "vitest";
 import { createStores } from "../../src/cache/stores.js";
 import { run } from "../../src/cli/run.js";
 import {
@@ -18,6 +18,7 @@ import {
   popKeyFrom,
   popTokenRequestParams,
   POP_KEY_ENTRY,
+  type PopKey,
 } from "../../src/login/pop.js";
 import { testRuntime } from "../support/runtime.js";
 
@@ -52,7 +53,13 @@ test("the thumbprint is RFC 7638's (its worked example)", () => {
   expect(jwkThumbprint("AQAB", n)).toBe("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
 });
 
-const key = popKeyFrom(generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey);
+// popKeyFrom runs in each test's own hook, not at import or in beforeAll: Stryker's runner counts
+// neither a file that fails to load nor a failing beforeAll as a failed test.
+const rsaKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
+let key: PopKey;
+beforeEach(() => {
+  key = popKeyFrom(rsaKey);
+});
 
 test("req_cnf is base64url of the exact JSON text naming the thumbprint", () => {
   const params = popTokenRequestParams(key);
